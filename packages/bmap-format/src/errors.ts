@@ -1,0 +1,40 @@
+/**
+ * Stable codes for every failure a user can cause. The CLI maps them to exit
+ * statuses; build tooling can switch on them. Codes never change meaning.
+ */
+export type BmapkitErrorCode =
+  | 'BMAP_PARSE'
+  | 'BMAP_TOO_LARGE'
+  | 'BMAP_CHECKSUM'
+  | 'BMAP_INVALID'
+  | 'UNSUPPORTED_VERSION'
+  | 'UNSUPPORTED_CHECKSUM'
+  | (string & {});
+
+export interface BmapkitErrorOptions {
+  /** The underlying error, if any (shown with --debug). */
+  cause?: unknown;
+  /** Structured details for JSON consumers (never credentials). */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The one error type that every bmapkit stage throws for a user-caused
+ * problem: a stable `code` and a one-line `message` that names the file and
+ * says what to do. Anything else escaping a stage is a bug.
+ */
+export class BmapkitError extends Error {
+  readonly code: BmapkitErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: BmapkitErrorCode, message: string, options: BmapkitErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BmapkitError';
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+}
+
+export function isBmapkitError(e: unknown, code?: BmapkitErrorCode): e is BmapkitError {
+  return e instanceof BmapkitError && (code === undefined || e.code === code);
+}

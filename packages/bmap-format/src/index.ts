@@ -1,0 +1,20 @@
+export type { Bmap, BlockRange, ImageChunk, ByteSpan } from './types.js';
+export { rangeByteSpan, rangeByteLength, rangeBlockCount, blocksFor, mappedByteCount } from './types.js';
+export { BmapkitError, isBmapkitError, type BmapkitErrorCode, type BmapkitErrorOptions } from './errors.js';
+export { parseBmap, verifyBmapChecksum, BmapParserStream, type BmapInput } from './parse.js';
+export {
+  BmapScanner,
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_TOKEN_BYTES,
+  type ParseOptions,
+  type ScanResult,
+  type FileChecksumResult,
+} from './scanner.js';
+export { serializeBmap, serializeBmapStream, type SerializeOptions } from './serialize.js';
+export { validateBmap } from './validate.js';
+export { classifyVersion, type FormatVersion, type FormatMode } from './version.js';
+export { nodeHashName, requireHashName, digestHexLength } from './checksum-types.js';
+export { isClearsigned, extractClearsigned, ClearsignExtractor, type ClearsignedParts } from './clearsign.js';
+export { sniffCompressed } from './sniff.js';
+export { humanSize, humanTime, mappedPercent, formatFixed1 } from './human.js';
+export { parseDecimal } from './numbers.js';

@@ -1,0 +1,1 @@
+export function reporters(): Array<string | [string, Record<string, unknown>]>;
