@@ -1,7 +1,7 @@
 export type { Bmap, BlockRange, ImageChunk, ByteSpan } from './types.js';
 export { rangeByteSpan, rangeByteLength, rangeBlockCount, blocksFor, mappedByteCount } from './types.js';
 export { BmapkitError, isBmapkitError, type BmapkitErrorCode, type BmapkitErrorOptions } from './errors.js';
-export { parseBmap, verifyBmapChecksum, BmapParserStream, type BmapInput } from './parse.js';
+export { parseBmap, scanBmap, verifyBmapChecksum, BmapParserStream, type BmapInput } from './parse.js';
 export {
   BmapScanner,
   DEFAULT_MAX_BYTES,

@@ -1,5 +1,5 @@
 import type { Bmap } from './types.js';
-import { BmapScanner, type FileChecksumResult, type ParseOptions } from './scanner.js';
+import { BmapScanner, type FileChecksumResult, type ParseOptions, type ScanResult } from './scanner.js';
 
 export type BmapInput = Uint8Array | string | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
 
@@ -54,7 +54,12 @@ export class BmapParserStream extends WritableStream<Uint8Array> {
  * is not checked here).
  */
 export async function parseBmap(input: BmapInput, options: ParseOptions = {}): Promise<Bmap> {
-  return (await scan(input, new BmapScanner(options))).bmap;
+  return (await scanBmap(input, options)).bmap;
+}
+
+/** parseBmap, plus the outcome of the file-checksum check (null where the format has none). */
+export async function scanBmap(input: BmapInput, options: ParseOptions = {}): Promise<ScanResult> {
+  return scan(input, new BmapScanner(options));
 }
 
 /**
@@ -70,7 +75,7 @@ export async function verifyBmapChecksum(
     .fileChecksum;
 }
 
-async function scan(input: BmapInput, scanner: BmapScanner) {
+async function scan(input: BmapInput, scanner: BmapScanner): Promise<ScanResult> {
   if (typeof input === 'string') {
     scanner.write(new TextEncoder().encode(input));
   } else if (input instanceof Uint8Array) {

@@ -6,21 +6,22 @@ import { parseDecimal, trimXml } from './numbers.js';
  * each side trimmed (bmap-format.md §4). Returns an error message on failure.
  */
 export function parseRangeText(text: string): { first: number; last: number } | string {
-  const t = trimXml(text);
-  const shown = `'${t.slice(0, 60)}'`;
-  if (t === '') return `empty <Range>; expected 'N' or 'FIRST-LAST'`;
-  const dash = t.indexOf('-');
+  const dash = text.indexOf('-');
   if (dash === -1) {
-    const n = parseDecimal(t);
-    return n === undefined ? `bad range ${shown}: not a block number` : { first: n, last: n };
+    const n = parseDecimal(text);
+    if (n !== undefined) return { first: n, last: n };
+  } else {
+    const first = parseDecimal(text, 0, dash);
+    const last = parseDecimal(text, dash + 1);
+    if (first !== undefined && last !== undefined) {
+      return first <= last ? { first, last } : `bad range (first > last): '${trimXml(text)}'`;
+    }
   }
-  const first = parseDecimal(t.slice(0, dash));
-  const last = parseDecimal(t.slice(dash + 1));
-  if (first === undefined || last === undefined) {
-    return `bad range ${shown}: expected 'N' or 'FIRST-LAST' with decimal block numbers`;
-  }
-  if (first > last) return `bad range (first > last): ${shown}`;
-  return { first, last };
+  const t = trimXml(text);
+  if (t === '') return `empty <Range>; expected 'N' or 'FIRST-LAST'`;
+  return dash === -1
+    ? `bad range '${t.slice(0, 60)}': not a block number`
+    : `bad range '${t.slice(0, 60)}': expected 'N' or 'FIRST-LAST' with decimal block numbers`;
 }
 
 type Fail = (message: string) => never;
@@ -34,7 +35,8 @@ type Fail = (message: string) => never;
 export class RangeChecker {
   count = 0;
   mappedSum = 0;
-  private prev: { last: number; label: string } | undefined;
+  private prevLast = -1;
+  private prevLabel = '';
   private digestLength: number | undefined;
   private readonly lengthsToCheck = new Map<number, string>();
 
@@ -42,27 +44,29 @@ export class RangeChecker {
 
   setDigestLength(n: number): void {
     this.digestLength = n;
-    for (const [len, label] of this.lengthsToCheck) this.checkLength(len, label);
+    for (const [len, where] of this.lengthsToCheck) this.checkLength(len, where);
     this.lengthsToCheck.clear();
   }
 
+  /** `label` is the range's text as written (for messages); `line` where it was found. */
   add(range: BlockRange, label: string, line: number, blocksCount: number | undefined): void {
-    const where = `range '${label}' (line ${line})`;
-    if (this.prev !== undefined && range.first <= this.prev.last) {
-      this.fail(`${where} overlaps or comes before range '${this.prev.label}'; ranges must be ascending and must not overlap`);
+    const where = (): string => `range '${trimXml(label)}' (line ${line})`;
+    if (range.first <= this.prevLast) {
+      this.fail(`${where()} overlaps or comes before range '${trimXml(this.prevLabel)}'; ranges must be ascending and must not overlap`);
     }
-    if (blocksCount !== undefined) this.checkBound(range.last, where, blocksCount);
-    if (range.checksum !== undefined) {
-      if (this.digestLength !== undefined) this.checkLength(range.checksum.length, where);
-      else if (!this.lengthsToCheck.has(range.checksum.length)) this.lengthsToCheck.set(range.checksum.length, where);
+    if (blocksCount !== undefined && range.last > blocksCount - 1) this.outOfBounds(range.last, where(), blocksCount, this.fail);
+    if (range.checksum !== undefined && range.checksum.length !== this.digestLength) {
+      if (this.digestLength !== undefined) this.checkLength(range.checksum.length, where());
+      else if (!this.lengthsToCheck.has(range.checksum.length)) this.lengthsToCheck.set(range.checksum.length, where());
     }
     this.mappedSum += range.last - range.first + 1;
     this.count += 1;
-    this.prev = { last: range.last, label };
+    this.prevLast = range.last;
+    this.prevLabel = label;
   }
 
   finish(blocksCount: number, mappedBlocksCount: number, fail: Fail): void {
-    if (this.prev !== undefined) this.checkBound(this.prev.last, `range '${this.prev.label}'`, blocksCount, fail);
+    if (this.count > 0 && this.prevLast > blocksCount - 1) this.outOfBounds(this.prevLast, `range '${trimXml(this.prevLabel)}'`, blocksCount, fail);
     if (this.mappedSum !== mappedBlocksCount) {
       fail(
         `<MappedBlocksCount> is ${mappedBlocksCount}, but the ranges add up to ${this.mappedSum} blocks; the file is damaged or does not belong to this image`,
@@ -70,10 +74,8 @@ export class RangeChecker {
     }
   }
 
-  private checkBound(last: number, where: string, blocksCount: number, fail: Fail = this.fail): void {
-    if (last > blocksCount - 1) {
-      fail(`${where} ends at block ${last}, past the image's last block ${blocksCount - 1} (BlocksCount ${blocksCount})`);
-    }
+  private outOfBounds(last: number, where: string, blocksCount: number, fail: Fail): never {
+    return fail(`${where} ends at block ${last}, past the image's last block ${blocksCount - 1} (BlocksCount ${blocksCount})`);
   }
 
   private checkLength(len: number, where: string): void {

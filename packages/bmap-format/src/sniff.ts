@@ -24,3 +24,8 @@ export function sniffCompressed(head: Uint8Array): { name: string; tool: string 
 export function bomLength(head: Uint8Array): number {
   return head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
 }
+
+/** True if the bytes contain a NUL: binary data (a disk image, say), never a bmap. */
+export function looksBinary(head: Uint8Array): boolean {
+  return head.includes(0);
+}

@@ -1,0 +1,80 @@
+import { open } from 'node:fs/promises';
+import { humanSize, mappedPercent, scanBmap, isClearsigned, type ScanResult } from '@bmapkit/bmap-format';
+import { fsError } from '../fs-errors.js';
+import type { Logger } from '../log.js';
+
+export interface CheckOptions {
+  json?: boolean;
+}
+
+/**
+ * `check BMAP`: parse and validate a bmap file by every rule bmapkit copies
+ * by, verify its own checksum, and summarise it. Nothing is written; the
+ * exit status says whether `copy` would accept the bmap.
+ */
+export async function check(path: string, options: CheckOptions, log: Logger, stdout: NodeJS.WritableStream): Promise<void> {
+  const result = await readBmapFile(path);
+  const { bmap, fileChecksum } = result.scan;
+  const withSums = bmap.ranges.filter((r) => r.checksum !== undefined).length;
+  if (options.json === true) {
+    stdout.write(
+      `${JSON.stringify({
+        bmap: path,
+        version: bmap.version,
+        imageSize: bmap.imageSize,
+        blockSize: bmap.blockSize,
+        blocksCount: bmap.blocksCount,
+        mappedBlocksCount: bmap.mappedBlocksCount,
+        ranges: bmap.ranges.length,
+        checksumType: bmap.checksumType ?? null,
+        rangesWithChecksums: withSums,
+        fileChecksum: fileChecksum === null ? null : { algorithm: fileChecksum.algorithm, value: fileChecksum.expected, verified: fileChecksum.ok },
+        clearsigned: result.clearsigned,
+      })}\n`,
+    );
+    return;
+  }
+  log.info(`block map format version ${bmap.version}`);
+  log.info(
+    `${bmap.blocksCount} blocks of size ${bmap.blockSize} (${humanSize(bmap.imageSize)}), ` +
+      `mapped ${bmap.mappedBlocksCount} blocks (${humanSize(bmap.mappedBlocksCount * bmap.blockSize)} or ` +
+      `${mappedPercent(bmap.mappedBlocksCount, bmap.blocksCount)}%)`,
+  );
+  const sums = withSums === 0 ? 'no range checksums' : `${withSums} with ${bmap.checksumType} checksums`;
+  log.info(`${bmap.ranges.length} ranges, ${sums}`);
+  log.info(
+    fileChecksum === null
+      ? `format ${bmap.version} carries no bmap file checksum`
+      : `bmap file checksum verified (${fileChecksum.algorithm} ${fileChecksum.expected})`,
+  );
+  if (result.clearsigned) log.info('the bmap is clearsigned; its signature was not checked');
+  log.info(`bmap file '${path}' is valid`);
+}
+
+async function readBmapFile(path: string): Promise<{ scan: ScanResult; clearsigned: boolean }> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (e) {
+    throw fsError('BMAP_OPEN', 'cannot open bmap file', path, e);
+  }
+  try {
+    const head = new Uint8Array(34);
+    try {
+      await handle.read(head, 0, head.length, 0);
+    } catch (e) {
+      throw fsError('BMAP_OPEN', 'cannot read bmap file', path, e);
+    }
+    const stream = handle.createReadStream({ start: 0, autoClose: false });
+    try {
+      return { scan: await scanBmap(stream, { source: path }), clearsigned: isClearsigned(head) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).syscall !== undefined) throw fsError('BMAP_OPEN', 'cannot read bmap file', path, e);
+      throw e;
+    } finally {
+      stream.destroy();
+    }
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,88 @@
+import { basename } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { isBmapkitError } from '@bmapkit/bmap-format';
+import { EXIT } from './exit-codes.js';
+import { Logger, type Verbosity } from './log.js';
+import { VERSION } from './version.js';
+import { check } from './commands/check.js';
+
+export interface MainIO {
+  argv: string[];
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+class UsageError extends Error {}
+
+/**
+ * Runs the command line and resolves with the exit status. Never throws:
+ * user errors become one `<prog>: ERROR: <message>` line (a stack trace only
+ * with --debug), usage errors print the usage and exit 2, as argparse does.
+ */
+export async function main(io: MainIO): Promise<number> {
+  const prog = basename(io.argv[1] ?? 'bmaptool').replace(/\.[cm]?js$/, '') === 'bmapkit' ? 'bmapkit' : 'bmaptool';
+  let log = new Logger(prog, 'normal', io.stderr);
+  const program = new Command(prog);
+  program
+    .description('Create block maps (bmap) of sparse images and copy images using them (bmapkit, a bmaptool replacement).')
+    .usage('[-h] [--version] [-q] [-d] COMMAND ...')
+    .option('-q, --quiet', 'be quiet: only warnings and errors')
+    .option('-d, --debug', 'print debugging information, and stack traces with errors')
+    .version(`${prog} ${VERSION}`, '--version', 'print the version and exit')
+    .helpOption('-h, --help', 'show this help and exit')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: () => undefined, // printed below, argparse-style
+    })
+    .hook('preAction', (cmd) => {
+      const o = cmd.opts<{ quiet?: boolean; debug?: boolean }>();
+      if (o.quiet === true && o.debug === true) throw new UsageFailure('--quiet and --debug cannot be used together');
+      const verbosity: Verbosity = o.quiet === true ? 'quiet' : o.debug === true ? 'debug' : 'normal';
+      log = new Logger(prog, verbosity, io.stderr);
+    });
+
+  program
+    .command('check')
+    .description('validate a bmap file (every rule, its own checksum) and summarise it; writes nothing')
+    .argument('<BMAP>', 'the bmap file')
+    .addOption(new Option('--json', 'print the summary as one JSON object on stdout'))
+    .action(async (path: string, opts: { json?: boolean }) => {
+      await check(path, opts, log, io.stdout);
+    });
+
+  for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());
+
+  try {
+    await program.parseAsync(io.argv);
+    return EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return EXIT.OK; // --help, --version
+      if (err.code === 'commander.help') {
+        io.stderr.write(`${prog}: error: a command is required\n`); // the help went to stderr already
+        return EXIT.USAGE;
+      }
+      io.stderr.write(`usage: ${prog} ${program.usage()}\n${prog}: error: ${err.message.replace(/^error: /, '')}\n`);
+      return EXIT.USAGE;
+    }
+    if (err instanceof UsageFailure) {
+      log.error(err.message);
+      return EXIT.FAILURE;
+    }
+    const debug = log.verbosity === 'debug' || io.argv.includes('-d') || io.argv.includes('--debug');
+    if (isBmapkitError(err)) {
+      log.error(err.message);
+      if (debug) io.stderr.write(`${err.stack ?? ''}\n${err.cause instanceof Error ? `cause: ${err.cause.stack}\n` : ''}`);
+    } else {
+      log.error(`internal error: ${(err as Error)?.message ?? String(err)} (this is a bug in bmapkit; please report it with the output of --debug)`);
+      if (debug) io.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+    }
+    return EXIT.FAILURE;
+  }
+}
+
+/** A combination of options the reference refuses at run time (exit 1, not 2). */
+class UsageFailure extends UsageError {}
