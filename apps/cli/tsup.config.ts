@@ -1,10 +1,3 @@
-import { defineConfig } from 'tsup';
+import { projectConfig } from '../../tools/tsup-config.js';
 
-export default defineConfig({
-  entry: ['src/bmaptool.ts', 'src/index.ts'],
-  format: ['esm'],
-  dts: { entry: 'src/index.ts' },
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-});
+export default projectConfig({ entry: ['src/bmaptool.ts', 'src/index.ts'], dtsEntry: 'src/index.ts' });

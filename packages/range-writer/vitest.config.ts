@@ -1,10 +1,3 @@
-import { defineConfig } from 'vitest/config';
-import { reporters } from '../../tools/vitest-reporters.js';
+import { projectTestConfig } from '../../tools/vitest-config.js';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-    reporters: reporters(),
-  },
-});
+export default projectTestConfig();

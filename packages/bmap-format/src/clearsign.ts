@@ -1,4 +1,5 @@
 import { BmapkitError } from './errors.js';
+import { concatBytes } from './bytes.js';
 
 const BEGIN = '-----BEGIN PGP SIGNED MESSAGE-----';
 const BEGIN_SIG = '-----BEGIN PGP SIGNATURE-----';
@@ -87,16 +88,9 @@ export class ClearsignExtractor {
   }
 
   private takePending(): Uint8Array {
-    const parts = this.pending;
+    const all = concatBytes(this.pending);
     this.pending = [];
     this.pendingLength = 0;
-    if (parts.length === 1) return parts[0]!;
-    const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      all.set(p, o);
-      o += p.length;
-    }
     return all;
   }
 
@@ -161,12 +155,6 @@ export function extractClearsigned(doc: Uint8Array | string, source = 'bmap file
     );
   }
   const x = new ClearsignExtractor(source);
-  const parts = [...x.push(bytes), ...x.end()];
-  const text = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    text.set(p, o);
-    o += p.length;
-  }
+  const text = concatBytes([...x.push(bytes), ...x.end()]);
   return { text, hashes: x.hashes, signature: x.signature };
 }

@@ -1,0 +1,15 @@
+// The one tsup setup every project builds with: ESM for Node 20, .d.ts, source maps.
+import { defineConfig } from 'tsup';
+
+/** @param {{ entry?: string[], dtsEntry?: string }} [options] */
+export function projectConfig(options = {}) {
+  const entry = options.entry ?? ['src/index.ts'];
+  return defineConfig({
+    entry,
+    format: ['esm'],
+    dts: options.dtsEntry === undefined ? true : { entry: options.dtsEntry },
+    sourcemap: true,
+    clean: true,
+    target: 'node20',
+  });
+}

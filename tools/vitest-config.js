@@ -1,0 +1,15 @@
+// The one vitest setup every project tests with: test/**/*.test.ts, generous
+// timeouts for tests on real files and tools, and the reporters that feed
+// tools/test-summary.mjs.
+import { defineConfig } from 'vitest/config';
+import { reporters } from './vitest-reporters.js';
+
+export function projectTestConfig() {
+  return defineConfig({
+    test: {
+      include: ['test/**/*.test.ts'],
+      testTimeout: 60_000,
+      reporters: reporters(),
+    },
+  });
+}

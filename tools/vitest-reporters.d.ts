@@ -1,1 +1,0 @@
-export function reporters(): Array<string | [string, Record<string, unknown>]>;
