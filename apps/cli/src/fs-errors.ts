@@ -1,21 +1,5 @@
 import { BmapkitError } from '@bmapkit/bmap-format';
-
-const REASONS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'a component of the path is not a directory',
-  ELOOP: 'too many levels of symbolic links',
-  EMFILE: 'too many open files',
-  ENAMETOOLONG: 'file name too long',
-};
-
-/** A short human reason for a Node fs error ("no such file or directory"). */
-export function fsReason(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  return (e.code !== undefined && REASONS[e.code]) || e.message || String(err);
-}
+import { fsReason } from '@bmapkit/extent-source';
 
 /** Wraps an fs error as a typed, one-line error: "<what> '<path>': <reason>". */
 export function fsError(code: string, what: string, path: string, err: unknown): BmapkitError {

@@ -5,6 +5,7 @@ import { EXIT } from './exit-codes.js';
 import { Logger, type Verbosity } from './log.js';
 import { VERSION } from './version.js';
 import { check } from './commands/check.js';
+import { create } from './commands/create.js';
 
 export interface MainIO {
   argv: string[];
@@ -42,6 +43,16 @@ export async function main(io: MainIO): Promise<number> {
       if (o.quiet === true && o.debug === true) throw new UsageFailure('--quiet and --debug cannot be used together');
       const verbosity: Verbosity = o.quiet === true ? 'quiet' : o.debug === true ? 'debug' : 'normal';
       log = new Logger(prog, verbosity, io.stderr);
+    });
+
+  program
+    .command('create')
+    .description('generate the bmap of a sparse image file')
+    .argument('<IMAGE>', 'the image file')
+    .option('-o, --output <OUTPUT>', 'write the bmap to OUTPUT (atomically) instead of stdout')
+    .option('--no-checksum', 'do not add range checksums to the bmap')
+    .action(async (image: string, opts: { output?: string; checksum: boolean }) => {
+      await create(image, opts, log, io.stdout);
     });
 
   program

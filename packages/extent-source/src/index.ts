@@ -1,3 +1,6 @@
-// @bmapkit/extent-source: scaffold. Where image bytes come from
-// Its stages land with issue(s)  sources (file, stdin, http) and extents (mapped ranges of a sparse file, cut out of a linear stream, or pulled from a random-access source).:3 (create), 4 (copy) and 6 (remote); until then it exports nothing.
-export {};
+export { fileExtents, type FileExtents, type FileExtentsOptions, type ExtentBackend } from './file-extents.js';
+export { readExtents, type ReadExtentsOptions } from './read-extents.js';
+export { openFileSource, type RandomAccessSource } from './file-source.js';
+export { RangeCollector, unmappedRanges } from './ranges.js';
+export { nativeAvailable, blockDeviceSize, filesystemBlockSize, fiemap, seekDataOrHole, SEEK_DATA, SEEK_HOLE, type Extent } from './native.js';
+export { fsReason } from './fs-reason.js';

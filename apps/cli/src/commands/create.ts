@@ -1,0 +1,51 @@
+import { humanSize, serializeBmap, type Bmap } from '@bmapkit/bmap-format';
+import { fileExtents, openFileSource, readExtents } from '@bmapkit/extent-source';
+import { generateChecksums } from '@bmapkit/verifier';
+import { AtomicOutput } from '../atomic-output.js';
+import type { Logger } from '../log.js';
+
+export interface CreateOptions {
+  output?: string;
+  checksum: boolean;
+}
+
+/**
+ * `create [-o OUTPUT] [--no-checksum] IMAGE`: map the image's holes, hash its
+ * mapped ranges, and write the bmap (stdout, or OUTPUT atomically).
+ */
+export async function create(image: string, options: CreateOptions, log: Logger, stdout: NodeJS.WritableStream): Promise<void> {
+  const output = options.output === undefined ? undefined : await AtomicOutput.create(options.output);
+  try {
+    const map = await fileExtents(image);
+    log.debug(`${image}: ${map.blocksCount} blocks of ${map.blockSize} bytes, ${map.ranges.length} mapped ranges (via ${map.backend})`);
+    const bmap: Bmap = {
+      version: '2.0',
+      imageSize: map.imageSize,
+      blockSize: map.blockSize,
+      blocksCount: map.blocksCount,
+      mappedBlocksCount: map.mappedBlocksCount,
+      checksumType: 'sha256',
+      ranges: map.ranges,
+    };
+    if (options.checksum) {
+      const generator = generateChecksums(bmap);
+      await readExtents(await openFileSource(image), bmap.ranges, bmap).pipeThrough(generator).pipeTo(new WritableStream());
+      const digests = await generator.digests;
+      bmap.ranges.forEach((r, i) => (r.checksum = digests[i]));
+    }
+    if (bmap.mappedBlocksCount === bmap.blocksCount) {
+      log.warning(`all ${humanSize(bmap.imageSize)} are mapped, no holes in '${image}'`);
+      log.warning('was the image handled incorrectly and holes were expanded?');
+    }
+    const text = serializeBmap(bmap);
+    if (output === undefined) {
+      await new Promise<void>((resolve, reject) => stdout.write(text, (e) => (e ? reject(e) : resolve())));
+    } else {
+      await output.write(text);
+      await output.commit();
+    }
+  } catch (e) {
+    await output?.discard();
+    throw e;
+  }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// Builds the native addon at install time. A failed build must not fail the
+// whole install: everything else works, and `bmaptool create` then says in one
+// line what is missing and how to build it (see src/native.ts).
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+if (process.platform !== 'linux') {
+  console.warn('@bmapkit/extent-source: not Linux; the native hole-finding addon is not built');
+  process.exit(0);
+}
+const require = createRequire(import.meta.url);
+let gyp;
+try {
+  gyp = join(dirname(require.resolve('node-gyp/package.json')), 'bin', 'node-gyp.js');
+} catch {
+  console.warn('@bmapkit/extent-source: node-gyp is not installed; the native addon was not built');
+  process.exit(0);
+}
+const r = spawnSync(process.execPath, [gyp, 'rebuild'], { stdio: 'inherit', cwd: new URL('..', import.meta.url).pathname });
+if (r.status !== 0) {
+  console.warn(
+    '@bmapkit/extent-source: building the native addon failed (it needs python3, make, a C compiler and the Node headers); ' +
+      "'bmaptool create' will not work until 'pnpm --filter @bmapkit/extent-source build:native' succeeds",
+  );
+}
+process.exit(0);

@@ -1,0 +1,76 @@
+import { createRequire } from 'node:module';
+import { BmapkitError } from '@bmapkit/bmap-format';
+
+/** The addon's raw interface (native/extents.c). */
+interface Addon {
+  fiemap(fd: number, start: number, length: number, maxExtents: number, sync: boolean): Float64Array;
+  seek(fd: number, offset: number, whence: number): number;
+  blockSize(fd: number): number;
+  deviceSize(fd: number): number;
+}
+
+export const SEEK_DATA = 3;
+export const SEEK_HOLE = 4;
+/** FIEMAP extent flag: the last extent of the file. */
+export const FIEMAP_EXTENT_LAST = 0x1;
+
+let addon: Addon | undefined;
+let loadError: unknown;
+
+function load(): Addon | undefined {
+  if (addon === undefined && loadError === undefined) {
+    try {
+      addon = createRequire(import.meta.url)('../build/Release/bmapkit_extents.node') as Addon;
+    } catch (e) {
+      loadError = e;
+    }
+  }
+  return addon;
+}
+
+/** True when the native addon is built and loads. */
+export function nativeAvailable(): boolean {
+  return load() !== undefined;
+}
+
+/** The addon, or a typed NATIVE_UNAVAILABLE error that says how to build it. */
+export function native(purpose: string): Addon {
+  const a = load();
+  if (a !== undefined) return a;
+  throw new BmapkitError(
+    'NATIVE_UNAVAILABLE',
+    `${purpose} needs bmapkit's native addon, which is not built (${(loadError as Error)?.message?.split('\n')[0] ?? 'unknown error'}); ` +
+      `build it with 'pnpm --filter @bmapkit/extent-source build:native' (needs python3, make and a C compiler)`,
+    { cause: loadError },
+  );
+}
+
+export interface Extent {
+  /** Byte offset in the file. */
+  logical: number;
+  length: number;
+  flags: number;
+}
+
+/** One FS_IOC_FIEMAP call: up to `maxExtents` extents overlapping [start, start+length). */
+export function fiemap(fd: number, start: number, length: number, maxExtents: number, sync: boolean): Extent[] {
+  const raw = native('finding the holes of a file').fiemap(fd, start, length, maxExtents, sync);
+  const out: Extent[] = [];
+  for (let i = 0; i < raw.length; i += 3) out.push({ logical: raw[i]!, length: raw[i + 1]!, flags: raw[i + 2]! });
+  return out;
+}
+
+/** lseek(fd, offset, SEEK_DATA | SEEK_HOLE); -1 when there is no more data (ENXIO). */
+export function seekDataOrHole(fd: number, offset: number, whence: typeof SEEK_DATA | typeof SEEK_HOLE): number {
+  return native('finding the holes of a file').seek(fd, offset, whence);
+}
+
+/** The filesystem's block size (FIGETBSZ), or 0 where the ioctl is unsupported. */
+export function filesystemBlockSize(fd: number): number {
+  return native('finding the holes of a file').blockSize(fd);
+}
+
+/** Size in bytes of the block device open on `fd` (BLKGETSIZE64). */
+export function blockDeviceSize(fd: number): number {
+  return native('measuring a block device').deviceSize(fd);
+}

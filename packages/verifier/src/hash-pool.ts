@@ -1,0 +1,168 @@
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { createHash, type Hash } from 'node:crypto';
+import { HASH_WORKER_SOURCE } from './hash-worker-source.js';
+
+type Op = ['b', number, string] | ['u', number, Uint8Array] | ['e', number];
+
+interface Lane {
+  worker: Worker;
+  batch: Op[];
+  batchBytes: number;
+  /** Bytes posted to the worker and not yet hashed. */
+  inFlight: number;
+  /** Batches posted and not yet answered: the worker keeps the process alive only while this is > 0. */
+  outstanding: number;
+}
+
+export interface HashPoolOptions {
+  /** Worker threads (default: one per core, at most 4; 0 hashes on the calling thread). */
+  workers?: number;
+  /** Bytes posted and not yet hashed before update() waits (default 32 MiB). */
+  maxInFlight?: number;
+}
+
+const BATCH_BYTES = 1 << 20;
+const BATCH_OPS = 512;
+
+/**
+ * Hash chains spread over worker threads: each chain (one bmap range) lives
+ * on one worker, so its bytes are hashed in order, and different chains run
+ * on different cores. Small operations are batched into one message, so a
+ * million tiny ranges do not cost a million round trips. Memory is bounded:
+ * update() waits while more than maxInFlight bytes are queued.
+ */
+export class HashPool {
+  private readonly lanes: Lane[] = [];
+  private readonly laneOf = new Map<number, Lane>();
+  private readonly inline = new Map<number, Hash>();
+  private readonly waiting = new Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void }>();
+  private readonly maxInFlight: number;
+  private roomWaiters: Array<() => void> = [];
+  private failure: Error | undefined;
+
+  constructor(options: HashPoolOptions = {}) {
+    const n = options.workers ?? Math.min(4, availableParallelism());
+    this.maxInFlight = options.maxInFlight ?? 32 << 20;
+    for (let i = 0; i < n; i++) {
+      const worker = new Worker(HASH_WORKER_SOURCE, { eval: true });
+      const lane: Lane = { worker, batch: [], batchBytes: 0, inFlight: 0, outstanding: 0 };
+      worker.on('message', (m: ['done', number, Array<[number, string]>] | ['error', string]) => {
+        if (m[0] === 'error') return this.fail(new Error(`hashing worker failed: ${m[1]}`));
+        lane.inFlight -= m[1];
+        if (--lane.outstanding === 0) worker.unref();
+        for (const [id, hex] of m[2]) this.settle(id, hex);
+        this.wakeIfRoom();
+      });
+      worker.on('error', (e) => this.fail(e));
+      worker.unref();
+      this.lanes.push(lane);
+    }
+  }
+
+  /** Starts chain `id` with a node:crypto algorithm; resolves with its hex digest after end(id). */
+  begin(id: number, algorithm: string): Promise<string> {
+    const digest = new Promise<string>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    digest.catch(() => undefined);
+    if (this.lanes.length === 0) {
+      this.inline.set(id, createHash(algorithm));
+      return digest;
+    }
+    let lane = this.lanes[0]!;
+    for (const l of this.lanes) if (l.inFlight + l.batchBytes < lane.inFlight + lane.batchBytes) lane = l;
+    this.laneOf.set(id, lane);
+    this.push(lane, ['b', id, algorithm], 0);
+    return digest;
+  }
+
+  /**
+   * Feeds bytes to chain `id`. Returns undefined, or a promise when the pool
+   * is full and the caller must wait (kept synchronous otherwise: a stream
+   * stage then costs no extra microtask per chunk).
+   */
+  update(id: number, data: Uint8Array): Promise<void> | undefined {
+    if (this.failure) throw this.failure;
+    const h = this.inline.get(id);
+    if (h !== undefined) {
+      h.update(data);
+      return undefined;
+    }
+    const lane = this.laneOf.get(id)!;
+    this.push(lane, ['u', id, data], data.byteLength);
+    return this.totalInFlight() > this.maxInFlight ? this.waitForRoom() : undefined;
+  }
+
+  private async waitForRoom(): Promise<void> {
+    while (this.totalInFlight() > this.maxInFlight && !this.failure) {
+      this.flush(); // whatever waits in a batch must be on its way, or nothing would free room
+      await new Promise<void>((r) => this.roomWaiters.push(r));
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** Ends chain `id`; its digest promise resolves once the worker has hashed everything. */
+  end(id: number): void {
+    const h = this.inline.get(id);
+    if (h !== undefined) {
+      this.inline.delete(id);
+      this.settle(id, h.digest('hex'));
+      return;
+    }
+    const lane = this.laneOf.get(id)!;
+    this.laneOf.delete(id);
+    this.push(lane, ['e', id], 0);
+  }
+
+  /** Sends every pending batch (call after the last end()). */
+  flush(): void {
+    for (const lane of this.lanes) this.post(lane);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.lanes.map((l) => l.worker.terminate()));
+    this.lanes.length = 0;
+  }
+
+  private push(lane: Lane, op: Op, bytes: number): void {
+    lane.batch.push(op);
+    lane.batchBytes += bytes;
+    if (lane.batchBytes >= BATCH_BYTES || lane.batch.length >= BATCH_OPS) this.post(lane);
+  }
+
+  private post(lane: Lane): void {
+    if (lane.batch.length === 0) return;
+    lane.worker.postMessage(lane.batch);
+    if (lane.outstanding++ === 0) lane.worker.ref();
+    lane.inFlight += lane.batchBytes;
+    lane.batch = [];
+    lane.batchBytes = 0;
+  }
+
+  private totalInFlight(): number {
+    let n = 0;
+    for (const l of this.lanes) n += l.inFlight + l.batchBytes;
+    return n;
+  }
+
+  private wakeIfRoom(): void {
+    if (this.totalInFlight() > this.maxInFlight) return;
+    const w = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const r of w) r();
+  }
+
+  private settle(id: number, hex: string): void {
+    const w = this.waiting.get(id);
+    this.waiting.delete(id);
+    w?.resolve(hex);
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
+    this.wakeIfRoom();
+    for (const r of this.roomWaiters) r();
+    this.roomWaiters = [];
+  }
+}
