@@ -30,7 +30,8 @@ export class AtomicOutput {
 
   async write(data: string | Uint8Array): Promise<void> {
     try {
-      await this.handle!.write(data);
+      if (typeof data === 'string') await this.handle!.write(data);
+      else await this.handle!.write(data);
     } catch (e) {
       throw fsError('OUTPUT_WRITE', 'cannot write the output file', this.path, e);
     }
