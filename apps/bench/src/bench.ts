@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// pnpm bench create [--kind fs-like|random-sparse] [--size 4G] [--mapped 660M]
+//   [--runs 5] [--dir /var/tmp/bmapkit-bench] [--json FILE] [--no-sha-ext]
+// Runs `bmaptool create` of bmapkit and of the Python bmaptool (when
+// installed) interleaved on the same image, and prints median wall time,
+// peak RSS and the ratio, as a table and as JSON.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { measure, type Sample } from './measure.js';
+import { summarise, table } from './report.js';
+import { cpuInfo, ensureImage, type Workload } from './workload.js';
+
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
+const [command, ...rest] = process.argv.slice(2);
+const opts: Record<string, string> = { kind: 'fs-like', size: '4G', mapped: '660M', runs: '5', dir: '/var/tmp/bmapkit-bench', seed: '1' };
+for (let i = 0; i < rest.length; i++) {
+  const k = rest[i]!.replace(/^--/, '');
+  if (k === 'no-sha-ext') opts[k] = 'yes';
+  else opts[k] = rest[++i] ?? '';
+}
+if (command !== 'create') {
+  console.error('usage: pnpm bench create [--kind fs-like|random-sparse] [--size 4G] [--mapped 660M] [--runs 5] [--dir DIR] [--json FILE] [--no-sha-ext]');
+  process.exit(2);
+}
+
+const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+const workload: Workload = { kind: opts['kind'] as Workload['kind'], size: opts['size']!, mapped: opts['mapped']!, seed: Number(opts['seed']) };
+const image = ensureImage(repo, opts['dir']!, workload, log);
+// OPENSSL_ia32cap=:~0x20000000 hides the SHA extensions from OpenSSL (Node's and Python's alike).
+const env = opts['no-sha-ext'] === 'yes' ? { ...process.env, OPENSSL_ia32cap: ':~0x20000000' } : process.env;
+const bmapkit = join(repo, 'apps', 'cli', 'dist', 'bmaptool.js');
+const tools: Array<{ name: string; argv: (out: string) => string[] }> = [
+  { name: 'bmapkit', argv: (out) => [process.execPath, bmapkit, 'create', '-o', out, image] },
+];
+const ref = spawnSync('bmaptool', ['--version'], { encoding: 'utf8' });
+if (ref.status === 0) tools.push({ name: 'bmaptool', argv: (out) => ['bmaptool', 'create', '-o', out, image] });
+else log('the Python bmaptool is not installed (apt-get install bmap-tools): measuring bmapkit alone');
+
+const out = (name: string) => join(opts['dir']!, `bench-${name}.bmap`);
+for (const t of tools) measure(t.argv(out(t.name)), env); // warm the page cache and the code
+const ranges = tools.map((t) => readFileSync(out(t.name), 'utf8').split('\n').filter((l) => l.includes('<Range')).join('\n'));
+if (ranges.some((r) => r !== ranges[0])) throw new Error('the tools wrote different block maps: not comparable');
+
+const samples = new Map<string, Sample[]>(tools.map((t) => [t.name, []]));
+const runs = Number(opts['runs']);
+for (let i = 0; i < runs; i++) {
+  for (const t of tools) samples.get(t.name)!.push(measure(t.argv(out(t.name)), env));
+}
+for (const t of tools) rmSync(out(t.name), { force: true });
+
+const results = tools.map((t) => summarise(t.name, samples.get(t.name)!));
+const cpu = cpuInfo();
+const mappedBlocks = ranges[0]!.split('\n').reduce((n, l) => {
+  const m = /> (\d+)(?:-(\d+))? </.exec(l);
+  return m ? n + (m[2] === undefined ? 1 : Number(m[2]) - Number(m[1]) + 1) : n;
+}, 0);
+const report = {
+  benchmark: 'create',
+  image,
+  workload,
+  mappedRanges: ranges[0]!.split('\n').length,
+  mappedBlocks,
+  runs,
+  cpu: { ...cpu, cores: (await import('node:os')).availableParallelism(), shaExtensionsUsed: cpu.shaExtensions && opts['no-sha-ext'] !== 'yes' },
+  node: process.version,
+  referenceVersion: ref.status === 0 ? ref.stdout.trim() : null,
+  results: results.map((r) => ({ tool: r.tool, medianWallSeconds: r.medianWall, medianPeakRssMB: r.medianRssMB, wallSeconds: r.samples.map((s) => s.wall) })),
+  ratio: results.length === 2 ? results[0]!.medianWall / results[1]!.medianWall : null,
+};
+console.log(`create: ${image} (${workload.kind}, ${report.mappedRanges} ranges, ${mappedBlocks} mapped blocks), ${runs} interleaved runs`);
+console.log(`cpu: ${cpu.model}, ${report.cpu.cores} cores, SHA extensions ${report.cpu.shaExtensionsUsed ? 'used' : 'not used'}`);
+console.log(table(results, 'bmaptool'));
+const json = JSON.stringify(report, null, 2);
+if (opts['json'] !== undefined && opts['json'] !== '-') writeFileSync(opts['json'], `${json}\n`);
+else console.log(json);

@@ -1,0 +1,91 @@
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { BmapkitError, rangeByteSpan, requireHashName, type Bmap } from '@bmapkit/bmap-format';
+import { FILE_HASH_WORKER_SOURCE } from './file-hash-worker-source.js';
+
+export interface HashFileRangesOptions {
+  /** ChecksumType as in a bmap (default sha256). */
+  algorithm?: string;
+  /** Worker threads (default one per core, at most 4; small jobs use fewer). */
+  workers?: number;
+  /** Bytes per read (default 256 KiB: fits the CPU cache, so data is hashed while still hot). */
+  chunkSize?: number;
+  /** Called as each range's digest is known (any order), e.g. for progress. */
+  onDigest?: (range: number, hex: string) => void;
+}
+
+/** Below this much mapped data one worker is enough: starting more costs more than it saves. */
+const BYTES_PER_WORKER = 32 << 20;
+
+/**
+ * Hashes every range of a local file (the image for `create`, a written
+ * destination for read-back verification) on worker threads. Each worker
+ * opens the file itself, claims whole ranges (largest first) from a shared
+ * counter, reads them with positioned reads into one reused buffer and hashes
+ * them: no chunk is copied between threads or allocated per read. Parallelism
+ * is across ranges; one giant range is one hash chain on one core.
+ */
+export async function hashFileRanges(
+  path: string,
+  bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize'>,
+  options: HashFileRangesOptions = {},
+): Promise<string[]> {
+  const algorithm = requireHashName(options.algorithm ?? 'sha256', 'checksums');
+  const n = bmap.ranges.length;
+  const digests = new Array<string>(n);
+  if (n === 0) return digests;
+  const spans = new Float64Array(new SharedArrayBuffer(n * 16));
+  let total = 0;
+  bmap.ranges.forEach((r, i) => {
+    const { start, end } = rangeByteSpan(r, bmap);
+    spans[2 * i] = start;
+    spans[2 * i + 1] = end;
+    total += end - start;
+  });
+  const order = new Int32Array(new SharedArrayBuffer(n * 4));
+  const indices = Array.from({ length: n }, (_, i) => i).sort((a, b) => spans[2 * b + 1]! - spans[2 * b]! - (spans[2 * a + 1]! - spans[2 * a]!));
+  order.set(indices);
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const wanted = options.workers ?? Math.min(4, availableParallelism());
+  const workers = Math.max(1, Math.min(wanted, n, Math.ceil(total / BYTES_PER_WORKER)));
+  const workerData = { path, spans, order, next, algorithm, chunkSize: options.chunkSize ?? 256 << 10 };
+
+  const pool: Worker[] = [];
+  try {
+    await Promise.all(
+      Array.from({ length: workers }, () => {
+        const w = new Worker(FILE_HASH_WORKER_SOURCE, { eval: true, workerData });
+        pool.push(w);
+        return new Promise<void>((resolve, reject) => {
+          w.on('message', (m: [string, ...unknown[]]) => {
+            if (m[0] === 'digests') {
+              const list = m[1] as Array<number | string>;
+              for (let k = 0; k < list.length; k += 2) {
+                digests[list[k] as number] = list[k + 1] as string;
+                options.onDigest?.(list[k] as number, list[k + 1] as string);
+              }
+            } else if (m[0] === 'done') resolve();
+            else if (m[0] === 'short') reject(truncated(path, bmap, m[1] as number, m[2] as number));
+            else reject(new BmapkitError('IMAGE_READ', `cannot read '${path}': ${m[2] as string}`, { details: { errno: m[1] } }));
+          });
+          w.on('error', reject);
+          w.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`hashing worker exited with status ${code}`))));
+        });
+      }),
+    );
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()));
+  }
+  const missing = digests.findIndex((d) => d === undefined);
+  if (missing !== -1) throw new Error(`internal error: range #${missing} was not hashed`);
+  return digests;
+}
+
+function truncated(path: string, bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize'>, index: number, at: number): BmapkitError {
+  const r = bmap.ranges[index]!;
+  return new BmapkitError(
+    'IMAGE_TRUNCATED',
+    `'${path}' ends at byte ${at}, inside blocks ${r.first}-${r.last}; it is shorter than ${bmap.imageSize} bytes (did it change while being read?)`,
+    { details: { path, range: index, available: at, expected: bmap.imageSize } },
+  );
+}
