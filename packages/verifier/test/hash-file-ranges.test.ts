@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, truncateSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rangeByteSpan, type BlockRange } from '@bmapkit/bmap-format';
+import { hashFileRanges } from '../src/index.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'bmapkit-hashfile-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A real sparse file with pseudo-random data in the given ranges; returns its content. */
+function file(name: string, size: number, ranges: BlockRange[], bs = 4096): { path: string; data: Uint8Array } {
+  const path = join(dir, name);
+  const data = new Uint8Array(size);
+  const fd = openSync(path, 'w');
+  ftruncateSync(fd, size);
+  let x = 99;
+  for (const r of ranges) {
+    const { start, end } = rangeByteSpan(r, { blockSize: bs, imageSize: size });
+    for (let i = start; i < end; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      data[i] = x >>> 24;
+    }
+    writeSync(fd, data, start, end - start, start);
+  }
+  closeSync(fd);
+  return { path, data };
+}
+
+const expected = (data: Uint8Array, ranges: BlockRange[], size: number, alg = 'sha256') =>
+  ranges.map((r) => {
+    const { start, end } = rangeByteSpan(r, { blockSize: 4096, imageSize: size });
+    return createHash(alg).update(data.subarray(start, end)).digest('hex');
+  });
+
+describe('hashFileRanges', () => {
+  const size = 9000 * 4096 + 77;
+  const ranges: BlockRange[] = [
+    { first: 0, last: 0 },
+    { first: 5, last: 2600 }, // > 10 MiB: one long chain
+    { first: 2700, last: 2703 },
+    ...Array.from({ length: 500 }, (_, i) => ({ first: 3000 + i * 10, last: 3000 + i * 10 + (i % 4) })),
+    { first: 9000, last: 9000 }, // the partial last block
+  ];
+
+  for (const workers of [1, 2, 3]) {
+    it(`matches node:crypto for every range with ${workers} worker(s)`, async () => {
+      const { path, data } = file(`w${workers}.img`, size, ranges);
+      const seen: number[] = [];
+      const digests = await hashFileRanges(path, { ranges, blockSize: 4096, imageSize: size }, { workers, onDigest: (i) => seen.push(i) });
+      expect(digests).toEqual(expected(data, ranges, size));
+      expect(seen.sort((a, b) => a - b)).toEqual(ranges.map((_, i) => i));
+    });
+  }
+
+  it('reads in any chunk size, and with other algorithms', async () => {
+    const { path, data } = file('chunks.img', size, ranges);
+    const geometry = { ranges, blockSize: 4096, imageSize: size };
+    expect(await hashFileRanges(path, geometry, { chunkSize: 4099, workers: 2 })).toEqual(expected(data, ranges, size));
+    expect(await hashFileRanges(path, geometry, { algorithm: 'sha1', workers: 2 })).toEqual(expected(data, ranges, size, 'sha1'));
+  });
+
+  it('has nothing to do for no ranges', async () => {
+    const { path } = file('none.img', 8192, []);
+    expect(await hashFileRanges(path, { ranges: [], blockSize: 4096, imageSize: 8192 })).toEqual([]);
+  });
+
+  it('reports a file shorter than the map as IMAGE_TRUNCATED, naming the range', async () => {
+    const { path } = file('short.img', size, ranges);
+    truncateSync(path, 2000 * 4096);
+    await expect(hashFileRanges(path, { ranges, blockSize: 4096, imageSize: size }, { workers: 2 })).rejects.toMatchObject({
+      code: 'IMAGE_TRUNCATED',
+      message: expect.stringMatching(/ends at byte \d+, inside blocks \d+-\d+; it is shorter than 36864077 bytes/),
+    });
+  });
+
+  it('reports a missing file as IMAGE_READ', async () => {
+    await expect(hashFileRanges(join(dir, 'gone.img'), { ranges: [{ first: 0, last: 0 }], blockSize: 4096, imageSize: 4096 })).rejects.toMatchObject({
+      code: 'IMAGE_READ',
+      message: expect.stringContaining('no such file or directory'),
+    });
+  });
+});
