@@ -109,6 +109,17 @@ describe('create: outputs and errors', () => {
     }
   }, 60_000);
 
+  it('says in one line how to build the native addon when it cannot be loaded', () => {
+    const img = join(dir, 'noaddon.raw');
+    vectorA(img);
+    const r = run(['create', img], { env: { BMAPKIT_NATIVE_ADDON: join(dir, 'missing', 'addon.node') } });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      /^bmaptool: ERROR: finding the holes of a file needs bmapkit's native addon, which is not built \(Cannot find module .*\); build it with 'pnpm --filter @bmapkit\/extent-source build:native' \(needs python3, make and a C compiler\)\n$/,
+    );
+  });
+
   it('a zero-byte image', () => {
     const img = join(dir, 'zero.raw');
     writeFileSync(img, '');

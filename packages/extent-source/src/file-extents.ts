@@ -1,9 +1,10 @@
-import { open, statfs, readFile, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { BmapkitError, blocksFor, type BlockRange } from '@bmapkit/bmap-format';
 import { FIEMAP_EXTENT_LAST, SEEK_DATA, SEEK_HOLE, fiemap, filesystemBlockSize, seekDataOrHole } from './native.js';
 import { RangeCollector } from './ranges.js';
 import { fsReason } from './fs-reason.js';
+import { checkZfsCompatible, type ZfsCheckOptions } from './fs-type.js';
 
 export type ExtentBackend = 'fiemap' | 'seek';
 
@@ -12,8 +13,8 @@ export interface FileExtentsOptions {
   backend?: 'auto' | ExtentBackend;
   /** Map only blocks [first, first + count) instead of the whole file. */
   window?: { first: number; count: number };
-  /** Where the ZFS module parameter lives (tests point it elsewhere). */
-  zfsParameterPath?: string;
+  /** How the ZFS check finds its facts (tests substitute them). */
+  zfs?: ZfsCheckOptions;
 }
 
 export interface FileExtents {
@@ -28,8 +29,6 @@ export interface FileExtents {
   mappedBlocksCount: number;
 }
 
-const ZFS_MAGIC = 0x2fc12fc1;
-const ZFS_PARAMETER = '/sys/module/zfs/parameters/zfs_dmu_offset_next_sync';
 /** Extents per FIEMAP call: a 256 KiB buffer, as the reference uses. */
 const FIEMAP_BATCH = 4680;
 
@@ -51,7 +50,7 @@ export async function fileExtents(path: string, options: FileExtentsOptions = {}
     const st = await handle.stat();
     checkRegularFile(path, st);
     await handle.sync();
-    await checkZfs(path, options.zfsParameterPath ?? ZFS_PARAMETER);
+    await checkZfsCompatible(path, options.zfs);
     const blockSize = filesystemBlockSize(handle.fd) || st.blksize;
     const blocksCount = blocksFor(st.size, blockSize);
     const first = options.window?.first ?? 0;
@@ -86,25 +85,6 @@ function checkRegularFile(path: string, st: Stats): void {
     );
   }
   if (st.size === 0) throw new BmapkitError('IMAGE_EMPTY', `cannot generate bmap for zero-sized image file '${path}'`);
-}
-
-/** ZFS reports freshly written data as holes unless zfs_dmu_offset_next_sync is 1. */
-async function checkZfs(path: string, parameterPath: string): Promise<void> {
-  const fs = await statfs(path);
-  if (fs.type !== ZFS_MAGIC) return;
-  let value: string;
-  try {
-    value = (await readFile(parameterPath, 'utf8')).trim();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // the module is not loaded: not really ZFS
-    throw new BmapkitError('IMAGE_ZFS', `cannot open zfs param path '${parameterPath}': ${fsReason(e)}`, { cause: e });
-  }
-  if (value === '1') return;
-  if (value !== '0') throw new BmapkitError('IMAGE_ZFS', `invalid value read from param path '${parameterPath}': '${value}'`);
-  throw new BmapkitError(
-    'IMAGE_ZFS',
-    `image file on incompatible file system '${path}': 'zfs': set ${parameterPath} to 1 (or the zfs_dmu_offset_next_sync module option), otherwise ZFS reports fresh data as holes`,
-  );
 }
 
 function probeBackend(fd: number, path: string, blockSize: number): ExtentBackend {

@@ -23,9 +23,10 @@ function load(): Addon | undefined {
     try {
       // Resolved through the package name, so that it is found from this
       // package's dist/ and from a bundle that inlines it (the CLI's).
+      // BMAPKIT_NATIVE_ADDON names another build of it (for diagnosis and tests).
       const require = createRequire(import.meta.url);
       const root = dirname(require.resolve('@bmapkit/extent-source/package.json'));
-      addon = require(join(root, 'build', 'Release', 'bmapkit_extents.node')) as Addon;
+      addon = require(process.env['BMAPKIT_NATIVE_ADDON'] ?? join(root, 'build', 'Release', 'bmapkit_extents.node')) as Addon;
     } catch (e) {
       loadError = e;
     }
