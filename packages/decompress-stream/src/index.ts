@@ -1,3 +1,7 @@
-// @bmapkit/decompress-stream: scaffold. Codec registry and one TransformStream<Uint8Array, Uint8Array> per compression format, detected by magic bytes first and file name second; tar and zip members.
-// Its stages land with issue(s) 4 (copy); until then it exports nothing.
-export {};
+export { type Codec, type DecoderPair, type DecoderOptions, startsWith } from './codec.js';
+export { CodecRegistry, defaultRegistry } from './registry.js';
+export { decompress, peek, type Decompressed, type DecompressOptions, type DetectedFormat } from './decompress.js';
+export { externalDecoder, hasProgram, type ExternalDecoderSpec } from './external.js';
+export { duplexPair } from './node-stream-pair.js';
+export { gzip } from './codecs/gzip.js';
+export { bzip2, xz, zstd, lz4, lzop } from './codecs/external-codecs.js';

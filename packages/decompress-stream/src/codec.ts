@@ -1,0 +1,35 @@
+/** A decoder: bytes in, decoded bytes out (a TransformStream or any such pair). */
+export interface DecoderPair {
+  readable: ReadableStream<Uint8Array>;
+  writable: WritableStream<Uint8Array>;
+}
+
+export interface DecoderOptions {
+  /** How the input is named in messages (a path, URL or "stdin"). */
+  source: string;
+}
+
+/**
+ * One compression format. Adding a format is one file with one of these and
+ * one `register()` call.
+ */
+export interface Codec {
+  /** Short name: "gzip", "xz", ... */
+  name: string;
+  /** File-name endings that suggest the format, lower case with the dot (".gz"). */
+  extensions: string[];
+  /** Endings that mean "this format, then tar" (".tgz"). */
+  tarExtensions?: string[];
+  /** True if the first bytes are this format's magic. */
+  sniff(head: Uint8Array): boolean;
+  /** Bytes sniff() needs at most. */
+  sniffBytes: number;
+  /** A fresh decoder for one stream. */
+  decoder(options: DecoderOptions): DecoderPair;
+}
+
+export function startsWith(head: Uint8Array, magic: readonly number[], at = 0): boolean {
+  if (head.length < at + magic.length) return false;
+  for (let i = 0; i < magic.length; i++) if (head[at + i] !== magic[i]) return false;
+  return true;
+}

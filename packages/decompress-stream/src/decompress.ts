@@ -1,0 +1,93 @@
+import { BmapkitError } from '@bmapkit/bmap-format';
+import type { Codec } from './codec.js';
+import { defaultRegistry, type CodecRegistry } from './registry.js';
+
+export interface DetectedFormat {
+  /** The compression codec, or undefined for raw data. */
+  codec: Codec | undefined;
+  /** How it was found. */
+  by: 'magic' | 'name' | 'none';
+}
+
+export interface DecompressOptions {
+  /** How the input is named (a path, URL path or "-"); its ending is the fallback clue. */
+  name: string;
+  registry?: CodecRegistry;
+}
+
+export interface Decompressed {
+  /** The decoded bytes (the input itself when it is not compressed). */
+  stream: ReadableStream<Uint8Array>;
+  format: DetectedFormat;
+}
+
+/**
+ * Detects the compression of a byte stream by its magic bytes first and by
+ * its name second, and decodes it. Compressed content is decoded whatever
+ * its name (stdin, signed URLs); a name that promises a format the content
+ * does not have is an error, not a raw copy.
+ */
+export async function decompress(input: ReadableStream<Uint8Array>, options: DecompressOptions): Promise<Decompressed> {
+  const registry = options.registry ?? defaultRegistry();
+  const { head, stream } = await peek(input, registry.sniffBytes);
+  const magic = registry.byMagic(head);
+  const named = registry.byName(options.name);
+  if (magic === undefined && named !== undefined) {
+    throw new BmapkitError(
+      'IMAGE_FORMAT',
+      `image '${options.name}' is named like a ${named.codec.name} file but its content is not ${named.codec.name} data` +
+        `${head.length === 0 ? ' (it is empty)' : ''}; check that it is the right file, or rename it`,
+      { details: { name: options.name, expected: named.codec.name } },
+    );
+  }
+  if (magic === undefined) return { stream, format: { codec: undefined, by: 'none' } };
+  const decoder = magic.decoder({ source: options.name });
+  return { stream: stream.pipeThrough(decoder), format: { codec: magic, by: 'magic' } };
+}
+
+/**
+ * Reads at least `n` bytes (or to the end) without losing them: returns
+ * them and a stream that yields everything from the start.
+ */
+export async function peek(input: ReadableStream<Uint8Array>, n: number): Promise<{ head: Uint8Array; stream: ReadableStream<Uint8Array> }> {
+  const reader = input.getReader();
+  const parts: Uint8Array[] = [];
+  let have = 0;
+  let done = false;
+  while (have < n) {
+    const r = await reader.read();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    parts.push(r.value);
+    have += r.value.byteLength;
+  }
+  const head = new Uint8Array(have);
+  let o = 0;
+  for (const p of parts) {
+    head.set(p, o);
+    o += p.byteLength;
+  }
+  let replayed = false;
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (!replayed) {
+          replayed = true;
+          for (const p of parts) controller.enqueue(p);
+          if (done) controller.close();
+          return;
+        }
+        const r = await reader.read();
+        if (r.done) controller.close();
+        else controller.enqueue(r.value);
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { head, stream };
+}
