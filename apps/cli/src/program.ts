@@ -6,6 +6,7 @@ import { Logger, type Verbosity } from './log.js';
 import { VERSION } from './version.js';
 import { check } from './commands/check.js';
 import { create } from './commands/create.js';
+import { copy, type CopyOptions } from './commands/copy.js';
 
 export interface MainIO {
   argv: string[];
@@ -53,6 +54,24 @@ export async function main(io: MainIO): Promise<number> {
     .option('--no-checksum', 'do not add range checksums to the bmap')
     .action(async (image: string, opts: { output?: string; checksum: boolean }) => {
       await create(image, opts, log, io.stdout);
+    });
+
+  program
+    .command('copy')
+    .description('copy an image to a file or device, writing only the blocks its bmap lists')
+    .argument('<IMAGE>', 'the image: a path, or - for standard input; compressed images are detected and decoded')
+    .argument('<DEST>', 'the destination file')
+    .option('--bmap <BMAP>', 'the bmap file (default: found next to the image)')
+    .option('--nobmap', 'allow copying without a bmap: every byte of the image is written')
+    .option('--bmap-sig <SIG>', 'detached OpenPGP signature of the bmap')
+    .option('--no-sig-verify', 'do not verify the bmap signature')
+    .option('--keyring <KEYRING>', 'verify the signature against this keyring')
+    .option('--fingerprint <FPR>', 'require a signature by this key fingerprint')
+    .option('--no-verify', 'do not verify the range checksums (the bmap file checksum still is)')
+    .option('--psplash-pipe <PATH>', 'write progress to a psplash FIFO')
+    .option('--removable-device', 'copy only to a removable block device')
+    .action(async (image: string, dest: string, opts: CopyOptions) => {
+      await copy(image, dest, opts, log);
     });
 
   program

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { realpathSync } from 'node:fs';
 import type { SaxesParser } from 'saxes';
 import { BmapkitError, type BmapkitErrorCode } from './errors.js';
 import type { BlockRange, Bmap } from './types.js';
@@ -264,6 +265,12 @@ let saxes: typeof import('saxes') | undefined;
  * (create) start ~20 ms sooner without it.
  */
 function newSaxesParser(): SaxesParser<{ xmlns: false; position: true }> {
-  saxes ??= createRequire(import.meta.url)('saxes') as typeof import('saxes');
+  if (saxes === undefined) {
+    // Required by its real path: in one CLI run (stdin a pipe) Node's loader
+    // returned pnpm's symlinked path unresolved, and saxes then could not find
+    // its own dependency (xmlchars) from there.
+    const require = createRequire(import.meta.url);
+    saxes = require(realpathSync(require.resolve('saxes'))) as typeof import('saxes');
+  }
   return new saxes.SaxesParser<{ xmlns: false; position: true }>({ xmlns: false, position: true });
 }

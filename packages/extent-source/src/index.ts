@@ -5,3 +5,5 @@ export { RangeCollector, unmappedRanges } from './ranges.js';
 export { nativeAvailable, blockDeviceSize, filesystemBlockSize, fiemap, seekDataOrHole, SEEK_DATA, SEEK_HOLE, type Extent } from './native.js';
 export { fsReason } from './fs-reason.js';
 export { filesystemType, checkZfsCompatible, ZFS_PARAMETER, type FilesystemType, type ZfsCheckOptions } from './fs-type.js';
+export { selectRanges, type SelectRangesOptions } from './select-ranges.js';
+export { openImage, isUrl, type ImageSource } from './open-image.js';

@@ -2,3 +2,4 @@ export { generateChecksums, type ChecksumGenerator, type GenerateOptions } from 
 export { RangeHasher, type RangeHasherOptions } from './range-hasher.js';
 export { HashPool, type HashPoolOptions } from './hash-pool.js';
 export { hashFileRanges, type HashFileRangesOptions } from './hash-file-ranges.js';
+export { verifyChecksums, type VerifyOptions } from './verify.js';

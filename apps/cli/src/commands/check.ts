@@ -1,6 +1,5 @@
-import { open } from 'node:fs/promises';
-import { humanSize, mappedPercent, scanBmap, isClearsigned, type ScanResult } from '@bmapkit/bmap-format';
-import { fsError } from '../fs-errors.js';
+import { humanSize, mappedPercent } from '@bmapkit/bmap-format';
+import { readBmapFile } from '../bmap-file.js';
 import type { Logger } from '../log.js';
 
 export interface CheckOptions {
@@ -49,32 +48,4 @@ export async function check(path: string, options: CheckOptions, log: Logger, st
   );
   if (result.clearsigned) log.info('the bmap is clearsigned; its signature was not checked');
   log.info(`bmap file '${path}' is valid`);
-}
-
-async function readBmapFile(path: string): Promise<{ scan: ScanResult; clearsigned: boolean }> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (e) {
-    throw fsError('BMAP_OPEN', 'cannot open bmap file', path, e);
-  }
-  try {
-    const head = new Uint8Array(34);
-    try {
-      await handle.read(head, 0, head.length, 0);
-    } catch (e) {
-      throw fsError('BMAP_OPEN', 'cannot read bmap file', path, e);
-    }
-    const stream = handle.createReadStream({ start: 0, autoClose: false });
-    try {
-      return { scan: await scanBmap(stream, { source: path }), clearsigned: isClearsigned(head) };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).syscall !== undefined) throw fsError('BMAP_OPEN', 'cannot read bmap file', path, e);
-      throw e;
-    } finally {
-      stream.destroy();
-    }
-  } finally {
-    await handle.close();
-  }
 }

@@ -1,0 +1,118 @@
+import { access } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { BmapkitError, humanSize, humanTime, isClearsigned, mappedPercent, type Bmap } from '@bmapkit/bmap-format';
+import { peek } from '@bmapkit/decompress-stream';
+import { openImage } from '@bmapkit/extent-source';
+import { checkConflicts, type CopyOptions } from '../copy/options.js';
+import { findBmap } from '../copy/find-bmap.js';
+import { cleanUpDestination, inspectDestination, openDestination } from '../copy/destination.js';
+import { prepareImage, runCopy } from '../copy/pipeline.js';
+import { psplashReporter } from '../copy/psplash.js';
+import type { Logger } from '../log.js';
+
+export type { CopyOptions };
+
+/**
+ * `copy [options] IMAGE DEST`. Everything is validated before DEST is
+ * opened: options, the image (opened and sniffed), the bmap (found, parsed,
+ * checksummed), signatures, sizes, the destination. Only then is DEST
+ * opened; a DEST we created is removed again if the copy fails.
+ */
+export async function copy(imagePath: string, destPath: string, o: CopyOptions, log: Logger): Promise<void> {
+  checkConflicts(o);
+  const image = await openImage(imagePath);
+  // stdin can be read once: the peeked stream carries on from the start
+  const sniffed = await peek(image.stream(), 4096);
+  refuseBmapAsImage(imagePath, sniffed.head);
+  const prepared = await prepareImage(image, sniffed.stream);
+
+  let bmap: Bmap | undefined;
+  let bmapPath: string | undefined;
+  if (o.nobmap !== true) {
+    const found = await findBmap(imagePath, o.bmap, log);
+    if (found === undefined) {
+      if (o.bmapSig !== undefined) throw new BmapkitError('BMAP_MISSING', 'the bmap signature file was specified, but bmap file was not found');
+      throw new BmapkitError('BMAP_MISSING', 'bmap file not found, please, use --nobmap option to flash without bmap');
+    }
+    await checkSignatures(found.path, found.file.clearsigned, o);
+    bmap = found.file.scan.bmap;
+    bmapPath = found.path;
+    log.info(`block map format version ${bmap.version}`);
+    log.info(
+      `${bmap.blocksCount} blocks of size ${bmap.blockSize} (${humanSize(bmap.imageSize)}), mapped ${bmap.mappedBlocksCount} blocks ` +
+        `(${humanSize(bmap.mappedBlocksCount * bmap.blockSize)} or ${mappedPercent(bmap.mappedBlocksCount, bmap.blocksCount)}%)`,
+    );
+    if (prepared.knownSize !== undefined && prepared.knownSize !== bmap.imageSize) {
+      throw new BmapkitError(
+        'IMAGE_SIZE',
+        `cannot set image size to ${prepared.knownSize} bytes, it is known to be ${bmap.imageSize} bytes (${humanSize(bmap.imageSize)}); ` +
+          `image '${imagePath}' does not belong to bmap file '${bmapPath}'`,
+      );
+    }
+  } else if (o.bmapSig !== undefined) {
+    throw new BmapkitError('BMAP_MISSING', 'the bmap signature file was specified, but bmap file was not found');
+  }
+
+  const dest = await inspectDestination(destPath, log);
+  if (o.removableDevice === true) {
+    throw new BmapkitError(
+      'DEST_NOT_REMOVABLE',
+      `Destination file ${destPath} is not a block device. But the removable-device option expects the destination file to be one.`,
+    );
+  }
+  const progress = psplashReporter(o.psplashPipe, log);
+  const handle = await openDestination(dest);
+  log.info(
+    bmapPath === undefined
+      ? `no bmap given, copy entire image to '${destPath}'`
+      : `copying image '${basename(imagePath)}' to file '${basename(destPath)}' using bmap file '${basename(bmapPath)}'`,
+  );
+  const t0 = performance.now();
+  let result;
+  try {
+    result = await runCopy({
+      prepared,
+      bmap,
+      verify: o.verify,
+      dest: { path: destPath, kind: dest.kind, handle },
+      beforeSync: () => log.info(`synchronizing '${destPath}'`),
+      progress,
+    });
+    await handle.close();
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    await cleanUpDestination(dest, log);
+    throw e;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const copied = bmap === undefined ? result.imageSize : bmap.mappedBlocksCount * bmap.blockSize;
+  log.info(`copying time: ${humanTime(seconds)}, copying speed ${humanSize(Math.floor(copied / Math.max(seconds, 1e-9)))}/sec`);
+}
+
+/** An IMAGE that is itself a bmap means swapped or mistaken arguments: never copy it raw. */
+function refuseBmapAsImage(image: string, head: Uint8Array): void {
+  const text = new TextDecoder('latin1').decode(head);
+  const xmlBmap = /^(\xef\xbb\xbf)?\s*</.test(text) && /<bmap[\s>]/.test(text) && !text.includes('\0');
+  if (isClearsigned(head) || xmlBmap) {
+    throw new BmapkitError(
+      'IMAGE_IS_BMAP',
+      `image '${image}' is a bmap file, not an image; give the image first and the destination second (bmaptool copy IMAGE DEST)`,
+    );
+  }
+}
+
+/** Signature checking comes with a later release; until then a signature is never silently ignored. */
+async function checkSignatures(bmapPath: string, clearsigned: boolean, o: CopyOptions): Promise<void> {
+  if (!o.sigVerify) return;
+  const notYet = (what: string) =>
+    new BmapkitError(
+      'SIGNATURE_UNSUPPORTED',
+      `${what}, but this version of bmapkit cannot verify OpenPGP signatures yet; verify it with gpg yourself and pass --no-sig-verify`,
+    );
+  if (o.bmapSig !== undefined || o.keyring !== undefined || o.fingerprint !== undefined) throw notYet('signature verification was requested');
+  if (clearsigned) throw notYet(`bmap file '${bmapPath}' is clearsigned`);
+  for (const ext of ['.asc', '.sig']) {
+    const sig = `${bmapPath}${ext}`;
+    if (await access(sig).then(() => true, () => false)) throw notYet(`bmap file '${bmapPath}' has a signature '${sig}'`);
+  }
+}

@@ -1,0 +1,31 @@
+import { basename } from 'node:path';
+
+/**
+ * Python's os.path.splitext on the last path component: the extension is
+ * from the last '.', unless the name only starts with dots.
+ */
+export function splitExt(path: string): [string, string] {
+  const base = basename(path);
+  const dot = base.lastIndexOf('.');
+  if (dot <= 0 || /^\.+$/.test(base.slice(0, dot + 1))) return [path, ''];
+  return [path.slice(0, path.length - (base.length - dot)), base.slice(dot)];
+}
+
+/**
+ * The bmap files bmaptool looks for next to an image, in order: IMAGE.bmap,
+ * then with one extension stripped at a time (disk.img.gz -> disk.img.gz.bmap,
+ * disk.img.bmap, disk.bmap). For "-" (stdin) only "-.bmap" in the current
+ * directory.
+ */
+export function bmapCandidates(image: string): string[] {
+  if (image === '-') return ['-.bmap'];
+  const out: string[] = [];
+  let stem = image;
+  for (;;) {
+    out.push(`${stem}.bmap`);
+    const [rest, ext] = splitExt(stem);
+    if (ext === '') break;
+    stem = rest;
+  }
+  return out;
+}

@@ -1,0 +1,26 @@
+import { BmapkitError } from '@bmapkit/bmap-format';
+
+export interface CopyOptions {
+  bmap?: string;
+  nobmap?: boolean;
+  bmapSig?: string;
+  sigVerify: boolean;
+  keyring?: string;
+  fingerprint?: string;
+  verify: boolean;
+  psplashPipe?: string;
+  removableDevice?: boolean;
+}
+
+/** Pairs the reference refuses before any file is touched (exit 1). */
+export function checkConflicts(o: CopyOptions): void {
+  const pairs: Array<[boolean, string, string]> = [
+    [o.nobmap === true && o.bmap !== undefined, '--nobmap', '--bmap'],
+    [o.bmapSig !== undefined && !o.sigVerify, '--bmap-sig', '--no-sig-verify'],
+    [!o.sigVerify && o.keyring !== undefined, '--no-sig-verify', '--keyring'],
+    [!o.sigVerify && o.fingerprint !== undefined, '--no-sig-verify', '--fingerprint'],
+  ];
+  for (const [bad, a, b] of pairs) {
+    if (bad) throw new BmapkitError('USAGE', `${a} and ${b} cannot be used together`);
+  }
+}

@@ -1,0 +1,97 @@
+import type { FileHandle } from 'node:fs/promises';
+import { BmapkitError, mappedByteCount, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
+import { decompress } from '@bmapkit/decompress-stream';
+import { readExtents, selectRanges, type ImageSource } from '@bmapkit/extent-source';
+import { fileRangeWriter } from '@bmapkit/range-writer';
+import { verifyChecksums } from '@bmapkit/verifier';
+
+export interface PreparedImage {
+  image: ImageSource;
+  /** Decoded bytes from the start (the raw bytes when not compressed). */
+  stream: ReadableStream<Uint8Array>;
+  /** Compression format name, or undefined for raw data. */
+  format: string | undefined;
+  /** The decoded image's size, when known before copying (raw local file or redirected stdin). */
+  knownSize: number | undefined;
+}
+
+/** Sniffs and prepares the image's bytes (`raw`: the image's stream from its start), before anything is decided about DEST. */
+export async function prepareImage(image: ImageSource, raw: ReadableStream<Uint8Array>): Promise<PreparedImage> {
+  const { stream, format } = await decompress(raw, { name: image.uri });
+  return { image, stream, format: format.codec?.name, knownSize: format.codec === undefined ? image.size : undefined };
+}
+
+export interface CopyPlan {
+  prepared: PreparedImage;
+  /** The bmap, or undefined for --nobmap. */
+  bmap: Bmap | undefined;
+  verify: boolean;
+  dest: { path: string; kind: 'file' | 'char'; handle: FileHandle };
+  beforeSync: () => void;
+  /** Called with the whole percentage copied each time it changes (known sizes only). */
+  progress?: ((pct: number) => void) | undefined;
+}
+
+/** Wires the copy pipeline and runs it; resolves with the number of bytes written and the image size. */
+export async function runCopy(plan: CopyPlan): Promise<{ bytes: number; imageSize: number }> {
+  const { prepared, bmap } = plan;
+  const name = prepared.image.uri;
+  const geometry = bmap ?? wholeImage(prepared.knownSize);
+  const writer = fileRangeWriter(plan.dest.handle, {
+    dest: plan.dest.path,
+    bmap: geometry ?? { ranges: [], blockSize: 4096 },
+    imageSize: geometry?.imageSize,
+    kind: plan.dest.kind,
+    beforeSync: plan.beforeSync,
+  });
+  let chunks: ReadableStream<ImageChunk>;
+  const access = prepared.format === undefined && geometry !== undefined ? prepared.image.randomAccess() : undefined;
+  if (access !== undefined && geometry !== undefined) {
+    await prepared.stream.cancel();
+    chunks = readExtents(await access, geometry.ranges, geometry);
+  } else if (geometry !== undefined) {
+    chunks = prepared.stream.pipeThrough(selectRanges(geometry, { source: name }));
+  } else {
+    chunks = prepared.stream.pipeThrough(linearChunks());
+  }
+  if (bmap !== undefined && plan.verify) chunks = chunks.pipeThrough(verifyChecksums(bmap, { image: name }));
+  if (plan.progress !== undefined && geometry !== undefined) chunks = chunks.pipeThrough(percentages(mappedByteCount(geometry), plan.progress));
+  await chunks.pipeTo(writer);
+  return { bytes: writer.bytesWritten(), imageSize: geometry?.imageSize ?? writer.end() };
+}
+
+/** --nobmap with a known size: one range over the whole image, in 4096-byte blocks, as the reference. */
+function wholeImage(size: number | undefined): Bmap | undefined {
+  if (size === undefined) return undefined;
+  if (size === 0) throw new BmapkitError('IMAGE_EMPTY', 'the image is empty; there is nothing to copy');
+  const blocksCount = Math.ceil(size / 4096);
+  return { version: '2.0', imageSize: size, blockSize: 4096, blocksCount, mappedBlocksCount: blocksCount, ranges: [{ first: 0, last: blocksCount - 1 }] };
+}
+
+/** --nobmap with an unknown size: every byte, in order, as one range. */
+function linearChunks(): TransformStream<Uint8Array, ImageChunk> {
+  let offset = 0;
+  return new TransformStream<Uint8Array, ImageChunk>({
+    transform(data, controller) {
+      controller.enqueue({ offset, data, range: 0 });
+      offset += data.byteLength;
+    },
+  });
+}
+
+/** Reports trunc(done / total * 100) whenever it changes, as chunks pass. */
+function percentages(total: number, report: (pct: number) => void): TransformStream<ImageChunk, ImageChunk> {
+  let done = 0;
+  let last = -1;
+  return new TransformStream<ImageChunk, ImageChunk>({
+    transform(chunk, controller) {
+      done += chunk.data.byteLength;
+      const pct = total === 0 ? 100 : Math.trunc((done / total) * 100);
+      if (pct !== last) {
+        last = pct;
+        report(pct);
+      }
+      controller.enqueue(chunk);
+    },
+  });
+}
