@@ -147,3 +147,167 @@ describe('copy: every compression format, made by the real tools, with and witho
     expect(sha256(readFileSync(join(dir, 'nb3')))).toBe(sha256(content));
   });
 });
+
+describe('copy: bad input is refused clearly, and DEST is untouched when it can be told in advance', () => {
+  const OLD = 'old destination content\n';
+  const dest = (name: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, OLD);
+    return p;
+  };
+  const untouched = (p: string) => expect(readFileSync(p, 'utf8')).toBe(OLD);
+  const oneLine = (r: { stderr: string }, re: RegExp) => {
+    const errors = r.stderr.split('\n').filter((l) => l.includes('ERROR'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(re);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  };
+
+  it('a corrupt bmap checksum', () => {
+    const d = dest('d1');
+    const r = run(['copy', '--bmap', `${BLOCKMAP}invalid/file-checksum/version-2.0.bmap`, `${VECTORS}test.image.gz`, d]);
+    expect(r.status).toBe(1);
+    oneLine(r, /ERROR: checksum mismatch for bmap file '.*version-2.0.bmap'/);
+    untouched(d);
+  });
+
+  it('corrupt range data: RANGE_CHECKSUM names the range; a DEST we created is removed', () => {
+    // a 1.2 bmap (no file checksum) with one wrong but well-formed sha1: the reference copies it silently
+    const bad = readFileSync(`${VECTORS}test.image.bmap.v1.2`, 'utf8').replace(/sha1="[0-9a-f]{40}"> 119-133/, `sha1="${'0'.repeat(40)}"> 119-133`);
+    expect(bad).toContain('0'.repeat(40));
+    writeFileSync(join(dir, 'bad.bmap'), bad);
+    const out = join(dir, 'never.img');
+    const r = run(['copy', '--bmap', join(dir, 'bad.bmap'), `${VECTORS}test.image.gz`, out]);
+    expect(r.status).toBe(1);
+    oneLine(r, /ERROR: checksum mismatch for blocks range 119-133: calculated [0-9a-f]{40}, should be 0{40} \(image file .*test.image.gz\)$/);
+    expect(existsSync(out)).toBe(false);
+    const d = dest('d2');
+    const r2 = run(['copy', '--bmap', join(dir, 'bad.bmap'), `${VECTORS}test.image.gz`, d]);
+    expect(r2.stderr).toMatch(/ERROR: '.*d2' was partly overwritten and does not hold a complete image/);
+  });
+
+  it('the bmap of another image (a raw image of another size)', () => {
+    writeFileSync(join(dir, 'other.img'), Buffer.alloc(100000, 7));
+    const d = dest('d3');
+    const r = run(['copy', '--bmap', `${VECTORS}test.image.bmap.v2.0`, join(dir, 'other.img'), d]);
+    expect(r.status).toBe(1);
+    oneLine(r, /ERROR: cannot set image size to 100000 bytes, it is known to be 821752 bytes \(802.5 KiB\)/);
+    untouched(d);
+  });
+
+  it('the bmap of another image (compressed: found by the checksums)', () => {
+    sh('head -c 821752 /dev/zero | gzip -c > zeros.gz');
+    const r = run(['copy', '--bmap', `${VECTORS}test.image.bmap.v2.0`, join(dir, 'zeros.gz'), join(dir, 'z.out')]);
+    expect(r.status).toBe(1);
+    oneLine(r, /ERROR: checksum mismatch for blocks range/);
+    expect(existsSync(join(dir, 'z.out'))).toBe(false);
+  });
+
+  for (const [fmt, tool, make] of [
+    ['gz', 'gzip', 'gzip -c'],
+    ['xz', 'xz', 'xz -c'],
+    ['zst', 'zstd', 'zstd -q -c'],
+  ] as const) {
+    it.skipIf(!has(tool))(`a truncated .${fmt}`, () => {
+      sh(`gunzip -c '${VECTORS}test.image.gz' | ${make} > full.${fmt} && head -c $(( $(stat -c %s full.${fmt}) / 2 )) full.${fmt} > cut.${fmt}`);
+      const out = join(dir, `cut-${fmt}.out`);
+      const r = run(['copy', '--bmap', `${VECTORS}test.image.bmap.v2.0`, join(dir, `cut.${fmt}`), out]);
+      expect(r.status).toBe(1);
+      oneLine(r, /ERROR: .*(is truncated|ends at byte \d+, inside blocks|cannot decompress)/);
+      expect(existsSync(out)).toBe(false);
+    });
+  }
+
+  it('garbage named .gz (the reference writes nothing and exits 0)', () => {
+    writeFileSync(join(dir, 'junk.gz'), 'foobar\n');
+    const d = dest('d4');
+    const r = run(['copy', '--nobmap', join(dir, 'junk.gz'), d]);
+    expect(r.status).toBe(1);
+    oneLine(r, /ERROR: image '.*junk.gz' is named like a gzip file but its content is not gzip data/);
+    untouched(d);
+  });
+
+  it('no bmap found and no --nobmap', () => {
+    writeFileSync(join(dir, 'lonely.img'), Buffer.alloc(8192, 1));
+    const d = dest('d5');
+    const r = run(['copy', join(dir, 'lonely.img'), d]);
+    expect(r.status).toBe(1);
+    oneLine(r, /ERROR: bmap file not found, please, use --nobmap option to flash without bmap$/);
+    untouched(d);
+    const fresh = join(dir, 'fresh.img');
+    run(['copy', join(dir, 'lonely.img'), fresh]);
+    expect(existsSync(fresh)).toBe(false);
+  });
+
+  it('the bmap given as the image (swapped arguments)', () => {
+    const d = dest('d6');
+    const r = run(['copy', `${VECTORS}test.image.bmap.v2.0`, d]);
+    expect(r.status).toBe(1);
+    oneLine(r, /ERROR: image '.*test.image.bmap.v2.0' is a bmap file, not an image/);
+    untouched(d);
+    copyFileSync(`${VECTORS}test.image.bmap.v2.0`, join(dir, 'same.bmap'));
+    const same = run(['copy', '--bmap', join(dir, 'same.bmap'), join(dir, 'same.bmap'), d]);
+    oneLine(same, /ERROR: (Make sure you are writing your image and not the bmap file|image .* is a bmap file)/);
+  });
+
+  it('an unsupported bmap version', () => {
+    writeFileSync(join(dir, 'v3.bmap'), readFileSync(`${VECTORS}test.image.bmap.v1.2`, 'utf8').replace('version="1.2"', 'version="3.0"'));
+    const d = dest('d7');
+    const r = run(['copy', '--bmap', join(dir, 'v3.bmap'), `${VECTORS}test.image.gz`, d]);
+    expect(r.status).toBe(1);
+    oneLine(r, /ERROR: bmap file '.*v3.bmap': bmap format version 3.0 is not supported/);
+    untouched(d);
+  });
+
+  it('option pairs the reference refuses', () => {
+    for (const [args, msg] of [
+      [['--nobmap', '--bmap', 'x'], '--nobmap and --bmap cannot be used together'],
+      [['--bmap-sig', 's', '--no-sig-verify'], '--bmap-sig and --no-sig-verify cannot be used together'],
+      [['--no-sig-verify', '--keyring', 'k'], '--no-sig-verify and --keyring cannot be used together'],
+      [['--no-sig-verify', '--fingerprint', 'f'], '--no-sig-verify and --fingerprint cannot be used together'],
+    ] as const) {
+      const r = run(['copy', ...args, `${VECTORS}test.image.gz`, join(dir, 'never2')]);
+      expect(r).toMatchObject({ status: 1, stderr: `bmaptool: ERROR: ${msg}\n` });
+    }
+    expect(existsSync(join(dir, 'never2'))).toBe(false);
+  });
+
+  it('a /dev path that does not exist is refused, not created', () => {
+    const r = run(['copy', '--bmap', `${VECTORS}test.image.bmap.v2.0`, `${VECTORS}test.image.gz`, '/dev/bmapkit-no-such-disk']);
+    expect(r.status).toBe(1);
+    oneLine(r, /ERROR: "\/dev\/bmapkit-no-such-disk" does not exist; refusing to create a regular file under "\/dev"/);
+    expect(existsSync('/dev/bmapkit-no-such-disk')).toBe(false);
+  });
+
+  it('a clearsigned or signed bmap is not used unverified without --no-sig-verify', () => {
+    copyFileSync(`${VECTORS}test.image.bmap.v2.0`, join(dir, 'signed.bmap'));
+    writeFileSync(join(dir, 'signed.bmap.asc'), '-----BEGIN PGP SIGNATURE-----\n');
+    const r = run(['copy', '--bmap', join(dir, 'signed.bmap'), `${VECTORS}test.image.gz`, join(dir, 'sig.out')]);
+    expect(r.status).toBe(1);
+    oneLine(r, /ERROR: bmap file '.*signed.bmap' has a signature '.*signed.bmap.asc', but this version of bmapkit cannot verify OpenPGP signatures yet/);
+    expect(run(['copy', '--no-sig-verify', '--bmap', join(dir, 'signed.bmap'), `${VECTORS}test.image.gz`, join(dir, 'sig.out')]).status).toBe(0);
+  });
+});
+
+describe('copy: psplash progress', () => {
+  it('writes PROGRESS lines to a FIFO, ending at 100', async () => {
+    const fifo = join(dir, 'psplash_fifo');
+    sh(`mkfifo ${fifo}`);
+    // the reader keeps the FIFO open read-write, as psplash does, so it never sees end-of-file between updates
+    const script = `timeout 20 cat <> ${fifo} > ${fifo}.log & pid=$!; sleep 0.2; '${process.execPath}' '${BIN}' -q copy --psplash-pipe ${fifo} --bmap '${VECTORS}test.image.bmap.v2.0' '${VECTORS}test.image.gz' ps.out; status=$?; sleep 0.3; kill $pid; exit $status`;
+    const reader = spawnSync('sh', ['-c', script], { cwd: dir, encoding: 'utf8' });
+    expect(reader.status, reader.stderr).toBe(0);
+    const lines = readFileSync(`${fifo}.log`, 'utf8').trim().split('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(l).toMatch(/^PROGRESS \d{1,3}$/);
+    expect(lines[lines.length - 1]).toBe('PROGRESS 100');
+  });
+
+  it('warns when the path is not a pipe, and copies anyway', () => {
+    writeFileSync(join(dir, 'not-a-pipe'), '');
+    const r = run(['copy', '--psplash-pipe', join(dir, 'not-a-pipe'), '--bmap', `${VECTORS}test.image.bmap.v2.0`, `${VECTORS}test.image.gz`, join(dir, 'ps2.out')]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(`bmaptool: WARNING: '${join(dir, 'not-a-pipe')}' is not a pipe, so psplash progress will not be updated`);
+    expect(sha256(readFileSync(join(dir, 'ps2.out')))).toBe(TEST_IMAGE_SHA);
+  });
+});
