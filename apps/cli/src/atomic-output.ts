@@ -18,12 +18,13 @@ export class AtomicOutput {
 
   static async create(path: string): Promise<AtomicOutput> {
     const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+    const out = new AtomicOutput(path, tmp, undefined);
+    out.installSignalCleanup(); // before the file exists: a signal may come at any moment
     try {
-      const handle = await open(tmp, 'wx', 0o644);
-      const out = new AtomicOutput(path, tmp, handle);
-      out.installSignalCleanup();
+      out.handle = await open(tmp, 'wx', 0o644);
       return out;
     } catch (e) {
+      out.removeSignalCleanup();
       throw fsError('OUTPUT_OPEN', 'cannot open the output file', path, e);
     }
   }

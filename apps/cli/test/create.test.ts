@@ -99,9 +99,12 @@ describe('create: outputs and errors', () => {
     for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
       const out = join(dir, `killed-${signal}.bmap`);
       const child = spawn(process.execPath, [BIN, 'create', '-o', out, img], { stdio: 'ignore' });
-      await new Promise((r) => setTimeout(r, 400));
+      const exited = new Promise<string | null>((r) => child.on('exit', (_code, sig) => r(sig)));
+      // kill it as soon as its temporary output exists: it is then mapping or hashing 256 MiB
+      const deadline = Date.now() + 20_000;
+      while (leftovers().length === 0 && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       child.kill(signal);
-      const status = await new Promise<string | null>((r) => child.on('exit', (_code, sig) => r(sig)));
+      const status = await exited;
       expect(status).toBe(signal);
       expect(existsSync(out)).toBe(false);
       if (signal === 'SIGTERM') expect(leftovers()).toEqual([]);
