@@ -101,16 +101,23 @@ describe('copy: the reference vectors', () => {
 });
 
 describe('copy: every compression format, made by the real tools, with and without a bmap', () => {
-  const FORMATS: Array<[string, string, string]> = [
-    ['gzip', 'gzip', 'gzip -c img > img.gz'],
-    ['pigz', 'pigz', 'pigz -c -p 2 -b 128 img > img.pigz.gz'],
-    ['bzip2', 'bzip2', 'bzip2 -c img > img.bz2'],
-    ['pbzip2', 'pbzip2', 'pbzip2 -c -b1 -p2 img > img.p.bz2'],
-    ['xz', 'xz', 'xz -c img > img.xz'],
-    ['xz -T2', 'xz', 'xz -c -T2 --block-size=1MiB img > img.mt.xz'],
-    ['zstd', 'zstd', 'zstd -q -c img > img.zst'],
-    ['lz4', 'lz4', 'lz4 -q -c img > img.lz4'],
-    ['lzop', 'lzop', 'lzop -c img > img.lzo'],
+  const FORMATS: Array<[string, string, string, string]> = [
+    ['gzip', 'gzip', 'gzip -c img > img.gz', 'img.gz'],
+    ['pigz', 'pigz', 'pigz -c -p 2 -b 128 img > img.pigz.gz', 'img.pigz.gz'],
+    ['bzip2', 'bzip2', 'bzip2 -c img > img.bz2', 'img.bz2'],
+    ['pbzip2', 'pbzip2', 'pbzip2 -c -b1 -p2 img > img.p.bz2', 'img.p.bz2'],
+    ['xz', 'xz', 'xz -c img > img.xz', 'img.xz'],
+    ['xz -T2', 'xz', 'xz -c -T2 --block-size=1MiB img > img.mt.xz', 'img.mt.xz'],
+    ['zstd', 'zstd', 'zstd -q -c img > img.zst', 'img.zst'],
+    ['lz4', 'lz4', 'lz4 -q -c img > img.lz4', 'img.lz4'],
+    ['lzop', 'lzop', 'lzop -c img > img.lzo', 'img.lzo'],
+    ['tar.gz', 'gzip', 'tar -czf img.tar.gz img', 'img.tar.gz'],
+    ['tar.bz2', 'bzip2', 'tar -cjf img.tar.bz2 img', 'img.tar.bz2'],
+    ['tar.xz', 'xz', 'tar -cJf img.tar.xz img', 'img.tar.xz'],
+    ['tar.zst', 'zstd', 'tar --zstd -cf img.tar.zst img', 'img.tar.zst'],
+    ['tar.lz4', 'lz4', 'tar -I lz4 -cf img.tar.lz4 img', 'img.tar.lz4'],
+    ['tar.lzo', 'lzop', 'tar --lzop -cf img.tar.lzo img', 'img.tar.lzo'],
+    ['zip', 'zip', 'zip -q img.zip img', 'img.zip'],
   ];
   let content: Uint8Array;
   beforeAll(() => {
@@ -119,10 +126,9 @@ describe('copy: every compression format, made by the real tools, with and witho
     expect(run(['create', '-o', join(dir, 'img.bmap'), join(dir, 'img')]).status).toBe(0);
   });
 
-  for (const [label, tool, cmd] of FORMATS) {
+  for (const [label, tool, cmd, file] of FORMATS) {
     it.skipIf(!has(tool))(`${label}: path, stdin and --nobmap give the image back`, async () => {
       sh(cmd);
-      const file = cmd.split('> ')[1]!;
       const bmap = join(dir, 'img.bmap');
       const out = join(dir, `${file}.out`);
       let r = run(['copy', '--bmap', bmap, join(dir, file), out]);

@@ -7,6 +7,8 @@ export interface DecoderPair {
 export interface DecoderOptions {
   /** How the input is named in messages (a path, URL or "stdin"). */
   source: string;
+  /** Something worth telling the user that is not an error (other archive members, say). */
+  onWarning?: (message: string) => void;
 }
 
 /**

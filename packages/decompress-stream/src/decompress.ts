@@ -1,18 +1,25 @@
 import { BmapkitError } from '@bmapkit/bmap-format';
 import type { Codec } from './codec.js';
 import { defaultRegistry, type CodecRegistry } from './registry.js';
+import { isTarHeader, tarExtractor } from './codecs/tar.js';
 
 export interface DetectedFormat {
   /** The compression codec, or undefined for raw data. */
   codec: Codec | undefined;
   /** How it was found. */
   by: 'magic' | 'name' | 'none';
+  /** The image is the first file member of a tar archive (inside the compression, if any). */
+  tar: boolean;
+  /** "gzip", "xz+tar", "tar", or "raw". */
+  label: string;
 }
 
 export interface DecompressOptions {
   /** How the input is named (a path, URL path or "-"); its ending is the fallback clue. */
   name: string;
   registry?: CodecRegistry;
+  /** Told about archive members that are not copied, and the like. */
+  onWarning?: (message: string) => void;
 }
 
 export interface Decompressed {
@@ -29,9 +36,10 @@ export interface Decompressed {
  */
 export async function decompress(input: ReadableStream<Uint8Array>, options: DecompressOptions): Promise<Decompressed> {
   const registry = options.registry ?? defaultRegistry();
-  const { head, stream } = await peek(input, registry.sniffBytes);
+  const { head, stream } = await peek(input, Math.max(registry.sniffBytes, TAR_HEADER));
   const magic = registry.byMagic(head);
   const named = registry.byName(options.name);
+  const namedTar = named?.tar === true || options.name.toLowerCase().endsWith('.tar');
   if (magic === undefined && named !== undefined) {
     throw new BmapkitError(
       'IMAGE_FORMAT',
@@ -40,10 +48,19 @@ export async function decompress(input: ReadableStream<Uint8Array>, options: Dec
       { details: { name: options.name, expected: named.codec.name } },
     );
   }
-  if (magic === undefined) return { stream, format: { codec: undefined, by: 'none' } };
-  const decoder = magic.decoder({ source: options.name });
-  return { stream: stream.pipeThrough(decoder), format: { codec: magic, by: 'magic' } };
+  const decoded = magic === undefined ? stream : stream.pipeThrough(magic.decoder({ source: options.name, onWarning: options.onWarning }));
+  // tar inside: found by its magic after decoding; plain data counts as tar only when also named so
+  const inner = magic === undefined ? { head, stream: decoded } : magic.name === 'zip' ? undefined : await peek(decoded, TAR_HEADER);
+  const tar = inner !== undefined && isTarHeader(inner.head) && (magic !== undefined || namedTar);
+  if (namedTar && !tar && magic?.name !== 'zip') {
+    throw new BmapkitError('IMAGE_FORMAT', `image '${options.name}' is named like a tar archive but ${magic ? `its ${magic.name} content` : 'it'} is not one; check that it is the right file`);
+  }
+  const out = inner === undefined ? decoded : tar ? inner.stream.pipeThrough(tarExtractor({ source: options.name, onWarning: options.onWarning })) : inner.stream;
+  const label = [magic?.name, tar ? 'tar' : undefined].filter(Boolean).join('+') || 'raw';
+  return { stream: out, format: { codec: magic, by: magic ? 'magic' : 'none', tar, label } };
 }
+
+const TAR_HEADER = 512;
 
 /**
  * Reads at least `n` bytes (or to the end) without losing them: returns

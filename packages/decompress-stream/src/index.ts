@@ -5,3 +5,5 @@ export { externalDecoder, hasProgram, type ExternalDecoderSpec } from './externa
 export { duplexPair } from './node-stream-pair.js';
 export { gzip } from './codecs/gzip.js';
 export { bzip2, xz, zstd, lz4, lzop } from './codecs/external-codecs.js';
+export { zip } from './codecs/zip.js';
+export { tarExtractor, isTarHeader } from './codecs/tar.js';

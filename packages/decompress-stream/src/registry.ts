@@ -2,6 +2,7 @@ import { BmapkitError } from '@bmapkit/bmap-format';
 import type { Codec } from './codec.js';
 import { gzip } from './codecs/gzip.js';
 import { bzip2, lz4, lzop, xz, zstd } from './codecs/external-codecs.js';
+import { zip } from './codecs/zip.js';
 
 /** The codecs detection knows, in the order they are tried. */
 export class CodecRegistry {
@@ -40,7 +41,7 @@ export class CodecRegistry {
   }
 }
 
-/** A registry with every built-in format: gzip, bzip2, xz, zstd, lz4, lzop. */
+/** A registry with every built-in format: gzip, bzip2, xz, zstd, lz4, lzop, zip. */
 export function defaultRegistry(): CodecRegistry {
-  return new CodecRegistry().register(gzip).register(bzip2).register(xz).register(zstd).register(lz4).register(lzop);
+  return new CodecRegistry().register(gzip).register(bzip2).register(xz).register(zstd).register(lz4).register(lzop).register(zip);
 }

@@ -24,7 +24,7 @@ export async function copy(imagePath: string, destPath: string, o: CopyOptions, 
   // stdin can be read once: the peeked stream carries on from the start
   const sniffed = await peek(image.stream(), 4096);
   refuseBmapAsImage(imagePath, sniffed.head);
-  const prepared = await prepareImage(image, sniffed.stream);
+  const prepared = await prepareImage(image, sniffed.stream, (w) => log.warning(w));
 
   let bmap: Bmap | undefined;
   let bmapPath: string | undefined;

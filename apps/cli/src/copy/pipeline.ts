@@ -9,16 +9,17 @@ export interface PreparedImage {
   image: ImageSource;
   /** Decoded bytes from the start (the raw bytes when not compressed). */
   stream: ReadableStream<Uint8Array>;
-  /** Compression format name, or undefined for raw data. */
+  /** Compression and archive format ("gzip", "xz+tar", "zip"), or undefined for raw data. */
   format: string | undefined;
   /** The decoded image's size, when known before copying (raw local file or redirected stdin). */
   knownSize: number | undefined;
 }
 
 /** Sniffs and prepares the image's bytes (`raw`: the image's stream from its start), before anything is decided about DEST. */
-export async function prepareImage(image: ImageSource, raw: ReadableStream<Uint8Array>): Promise<PreparedImage> {
-  const { stream, format } = await decompress(raw, { name: image.uri });
-  return { image, stream, format: format.codec?.name, knownSize: format.codec === undefined ? image.size : undefined };
+export async function prepareImage(image: ImageSource, raw: ReadableStream<Uint8Array>, onWarning: (message: string) => void): Promise<PreparedImage> {
+  const { stream, format } = await decompress(raw, { name: image.uri, onWarning });
+  const plain = format.label === 'raw';
+  return { image, stream, format: plain ? undefined : format.label, knownSize: plain ? image.size : undefined };
 }
 
 export interface CopyPlan {
