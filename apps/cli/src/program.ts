@@ -70,8 +70,9 @@ export async function main(io: MainIO): Promise<number> {
     .option('--no-verify', 'do not verify the range checksums (the bmap file checksum still is)')
     .option('--psplash-pipe <PATH>', 'write progress to a psplash FIFO')
     .option('--removable-device', 'copy only to a removable block device')
+    .option('--json', 'print JSON-lines events on stdout: start, bmap, progress, done, error')
     .action(async (image: string, dest: string, opts: CopyOptions) => {
-      await copy(image, dest, opts, log);
+      await copy(image, dest, opts, log, io);
     });
 
   program

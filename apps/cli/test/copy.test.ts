@@ -317,3 +317,45 @@ describe('copy: psplash progress', () => {
     expect(sha256(readFileSync(join(dir, 'ps2.out')))).toBe(TEST_IMAGE_SHA);
   });
 });
+
+describe('copy: progress and events', () => {
+  it('--json: start, bmap, progress, done as JSON lines on stdout', () => {
+    const r = run(['copy', '--json', '--bmap', `${VECTORS}test.image.bmap.v2.0`, `${VECTORS}test.image.gz`, join(dir, 'json.out')]);
+    expect(r.status, r.stderr).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events[0]).toEqual({ event: 'start', image: `${VECTORS}test.image.gz`, dest: join(dir, 'json.out') });
+    expect(events[1]).toMatchObject({ event: 'bmap', version: '2.0', imageSize: 821752, blockSize: 4096, mappedBlocksCount: 117, ranges: 48, checksumType: 'sha256', format: 'gzip', discovered: false });
+    const progress = events.filter((e) => e.event === 'progress');
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress[progress.length - 1]).toMatchObject({ bytes: 117 * 4096, total: 117 * 4096, percent: 100 });
+    expect(events[events.length - 1]).toMatchObject({ event: 'done', bytesWritten: 117 * 4096, imageSize: 821752 });
+  });
+
+  it('--json: an error event with the code, and still the one ERROR line on stderr', () => {
+    const r = run(['copy', '--json', '--bmap', `${BLOCKMAP}invalid/file-checksum/version-2.0.bmap`, `${VECTORS}test.image.gz`, join(dir, 'json2.out')]);
+    expect(r.status).toBe(1);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events[events.length - 1]).toMatchObject({ event: 'error', code: 'BMAP_CHECKSUM', message: expect.stringContaining('checksum mismatch for bmap file') });
+    expect(r.stderr).toMatch(/^bmaptool: ERROR: checksum mismatch/m);
+  });
+
+  it('no progress line when stderr is not a terminal', () => {
+    const r = run(['copy', '--bmap', `${VECTORS}test.image.bmap.v2.0`, `${VECTORS}test.image.gz`, join(dir, 'np.out')]);
+    expect(r.stderr).not.toContain('% copied');
+    expect(r.stderr).not.toContain('\x1b[');
+  });
+
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+  it.skipIf(!hasScript)('on a terminal: a progress line with bar, bytes, speed and ETA, rewritten in place, ending at 100%', () => {
+    const out = join(dir, 'tty.out');
+    const cmd = [process.execPath, BIN, 'copy', '--bmap', `${VECTORS}test.image.bmap.v2.0`, `${VECTORS}test.image.gz`, out].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const text = r.stdout.replace(/\r\n/g, '\n');
+    expect(text).toMatch(/\rbmaptool: info: \d+% copied \[[#.]{24}\] [\d.]+ (bytes|KiB) of 468\.0 KiB, [\d.]+ (bytes|KiB|MiB)\/s, ETA \d+:\d\d\x1b\[K\n/);
+    expect(text).toMatch(/\x1b\[1A\rbmaptool: info: 100% copied \[#{24}\] 468\.0 KiB of 468\.0 KiB/);
+    expect(text.indexOf('100% copied')).toBeLessThan(text.indexOf("synchronizing '"));
+    expect(sha256(readFileSync(out))).toBe(TEST_IMAGE_SHA);
+  });
+  if (!hasScript) console.log('skipping the terminal progress test: util-linux script is not installed');
+});

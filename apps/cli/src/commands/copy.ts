@@ -8,7 +8,13 @@ import { findBmap } from '../copy/find-bmap.js';
 import { cleanUpDestination, inspectDestination, openDestination } from '../copy/destination.js';
 import { prepareImage, runCopy } from '../copy/pipeline.js';
 import { psplashReporter } from '../copy/psplash.js';
+import { combine, jsonProgressSink, psplashSink, terminalSink } from '../copy/progress.js';
 import type { Logger } from '../log.js';
+
+export interface CopyIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
 
 export type { CopyOptions };
 
@@ -18,8 +24,27 @@ export type { CopyOptions };
  * checksummed), signatures, sizes, the destination. Only then is DEST
  * opened; a DEST we created is removed again if the copy fails.
  */
-export async function copy(imagePath: string, destPath: string, o: CopyOptions, log: Logger): Promise<void> {
+export async function copy(imagePath: string, destPath: string, o: CopyOptions, log: Logger, io: CopyIO): Promise<void> {
+  const emit = o.json === true ? (event: Record<string, unknown>) => void io.stdout.write(`${JSON.stringify(event)}\n`) : undefined;
+  try {
+    await run(imagePath, destPath, o, log, io, emit);
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    emit?.({ event: 'error', code: err.code ?? 'INTERNAL', message: err.message ?? String(e) });
+    throw e;
+  }
+}
+
+async function run(
+  imagePath: string,
+  destPath: string,
+  o: CopyOptions,
+  log: Logger,
+  io: CopyIO,
+  emit: ((event: Record<string, unknown>) => void) | undefined,
+): Promise<void> {
   checkConflicts(o);
+  emit?.({ event: 'start', image: imagePath, dest: destPath });
   const image = await openImage(imagePath);
   // stdin can be read once: the peeked stream carries on from the start
   const sniffed = await peek(image.stream(), 4096);
@@ -37,6 +62,19 @@ export async function copy(imagePath: string, destPath: string, o: CopyOptions, 
     await checkSignatures(found.path, found.file.clearsigned, o);
     bmap = found.file.scan.bmap;
     bmapPath = found.path;
+    emit?.({
+      event: 'bmap',
+      path: found.path,
+      discovered: found.discovered,
+      version: bmap.version,
+      imageSize: bmap.imageSize,
+      blockSize: bmap.blockSize,
+      blocksCount: bmap.blocksCount,
+      mappedBlocksCount: bmap.mappedBlocksCount,
+      ranges: bmap.ranges.length,
+      checksumType: bmap.checksumType ?? null,
+      format: prepared.format ?? 'raw',
+    });
     log.info(`block map format version ${bmap.version}`);
     log.info(
       `${bmap.blocksCount} blocks of size ${bmap.blockSize} (${humanSize(bmap.imageSize)}), mapped ${bmap.mappedBlocksCount} blocks ` +
@@ -60,7 +98,13 @@ export async function copy(imagePath: string, destPath: string, o: CopyOptions, 
       `Destination file ${destPath} is not a block device. But the removable-device option expects the destination file to be one.`,
     );
   }
-  const progress = psplashReporter(o.psplashPipe, log);
+  const progress = combine([
+    psplashSink(psplashReporter(o.psplashPipe, log)),
+    io.stderr.isTTY === true && log.verbosity === 'normal' && emit === undefined ? terminalSink(log.prog, (s) => io.stderr.write(s)) : undefined,
+    emit === undefined ? undefined : jsonProgressSink(emit),
+  ]);
+  let lastDone = 0;
+  let lastTotal: number | undefined;
   const handle = await openDestination(dest);
   log.info(
     bmapPath === undefined
@@ -75,8 +119,18 @@ export async function copy(imagePath: string, destPath: string, o: CopyOptions, 
       bmap,
       verify: o.verify,
       dest: { path: destPath, kind: dest.kind, handle },
-      beforeSync: () => log.info(`synchronizing '${destPath}'`),
-      progress,
+      beforeSync: () => {
+        progress?.finish(lastDone, lastTotal);
+        log.info(`synchronizing '${destPath}'`);
+      },
+      onProgress:
+        progress === undefined
+          ? undefined
+          : (done, total) => {
+              lastDone = done;
+              lastTotal = total;
+              progress.update(done, total);
+            },
     });
     await handle.close();
   } catch (e) {
@@ -87,6 +141,7 @@ export async function copy(imagePath: string, destPath: string, o: CopyOptions, 
   const seconds = (performance.now() - t0) / 1000;
   const copied = bmap === undefined ? result.imageSize : bmap.mappedBlocksCount * bmap.blockSize;
   log.info(`copying time: ${humanTime(seconds)}, copying speed ${humanSize(Math.floor(copied / Math.max(seconds, 1e-9)))}/sec`);
+  emit?.({ event: 'done', bytesWritten: result.bytes, imageSize: result.imageSize, seconds, bytesPerSecond: Math.floor(result.bytes / Math.max(seconds, 1e-9)) });
 }
 
 /** An IMAGE that is itself a bmap means swapped or mistaken arguments: never copy it raw. */

@@ -10,6 +10,8 @@ export interface CopyOptions {
   verify: boolean;
   psplashPipe?: string;
   removableDevice?: boolean;
+  /** JSON-lines events on stdout (start, bmap, progress, done, error). */
+  json?: boolean;
 }
 
 /** Pairs the reference refuses before any file is touched (exit 1). */

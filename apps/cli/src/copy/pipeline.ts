@@ -29,8 +29,8 @@ export interface CopyPlan {
   verify: boolean;
   dest: { path: string; kind: 'file' | 'char'; handle: FileHandle };
   beforeSync: () => void;
-  /** Called with the whole percentage copied each time it changes (known sizes only). */
-  progress?: ((pct: number) => void) | undefined;
+  /** Told the bytes copied so far and the total (undefined when unknown) as chunks pass. */
+  onProgress?: ((done: number, total: number | undefined) => void) | undefined;
 }
 
 /** Wires the copy pipeline and runs it; resolves with the number of bytes written and the image size. */
@@ -56,7 +56,7 @@ export async function runCopy(plan: CopyPlan): Promise<{ bytes: number; imageSiz
     chunks = prepared.stream.pipeThrough(linearChunks());
   }
   if (bmap !== undefined && plan.verify) chunks = chunks.pipeThrough(verifyChecksums(bmap, { image: name }));
-  if (plan.progress !== undefined && geometry !== undefined) chunks = chunks.pipeThrough(percentages(mappedByteCount(geometry), plan.progress));
+  if (plan.onProgress !== undefined) chunks = chunks.pipeThrough(counting(geometry === undefined ? undefined : mappedByteCount(geometry), plan.onProgress));
   await chunks.pipeTo(writer);
   return { bytes: writer.bytesWritten(), imageSize: geometry?.imageSize ?? writer.end() };
 }
@@ -80,18 +80,13 @@ function linearChunks(): TransformStream<Uint8Array, ImageChunk> {
   });
 }
 
-/** Reports trunc(done / total * 100) whenever it changes, as chunks pass. */
-function percentages(total: number, report: (pct: number) => void): TransformStream<ImageChunk, ImageChunk> {
+/** Counts the bytes that pass and reports them with the total. */
+function counting(total: number | undefined, report: (done: number, total: number | undefined) => void): TransformStream<ImageChunk, ImageChunk> {
   let done = 0;
-  let last = -1;
   return new TransformStream<ImageChunk, ImageChunk>({
     transform(chunk, controller) {
       done += chunk.data.byteLength;
-      const pct = total === 0 ? 100 : Math.trunc((done / total) * 100);
-      if (pct !== last) {
-        last = pct;
-        report(pct);
-      }
+      report(done, total);
       controller.enqueue(chunk);
     },
   });
