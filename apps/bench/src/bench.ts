@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { measure, type Sample } from './measure.js';
 import { summarise, table } from './report.js';
 import { cpuInfo, ensureImage, type Workload } from './workload.js';
+import { copyBench } from './copy-bench.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const [command, ...rest] = process.argv.slice(2);
@@ -20,8 +21,11 @@ for (let i = 0; i < rest.length; i++) {
   if (k === 'no-sha-ext') opts[k] = 'yes';
   else opts[k] = rest[++i] ?? '';
 }
-if (command !== 'create') {
-  console.error('usage: pnpm bench create [--kind fs-like|random-sparse] [--size 4G] [--mapped 660M] [--runs 5] [--dir DIR] [--json FILE] [--no-sha-ext]');
+if (command !== 'create' && command !== 'copy') {
+  console.error(
+    'usage: pnpm bench create|copy [--kind fs-like|random-sparse] [--size 4G] [--mapped 660M] [--runs 5] [--dir DIR] [--json FILE] [--no-sha-ext]\n' +
+      '       copy also takes [--formats raw,zst,gz,xz] [--dest-dir /dev/shm]',
+  );
   process.exit(2);
 }
 
@@ -30,6 +34,33 @@ const workload: Workload = { kind: opts['kind'] as Workload['kind'], size: opts[
 const image = ensureImage(repo, opts['dir']!, workload, log);
 // OPENSSL_ia32cap=:~0x20000000 hides the SHA extensions from OpenSSL (Node's and Python's alike).
 const env = opts['no-sha-ext'] === 'yes' ? { ...process.env, OPENSSL_ia32cap: ':~0x20000000' } : process.env;
+if (command === 'copy') {
+  const formats = (opts['formats'] ?? 'raw,zst,gz,xz').split(',');
+  const { results, text } = copyBench({ repo, image, workload, runs: Number(opts['runs']), destDir: opts['dest-dir'] ?? '/dev/shm', formats, env, log });
+  const cpu = cpuInfo();
+  console.log(`copy: ${image} (${workload.kind}), ${opts['runs']} interleaved runs; cpu: ${cpu.model}, SHA extensions ${cpu.shaExtensions && opts['no-sha-ext'] !== 'yes' ? 'used' : 'not used'}\n`);
+  console.log(text);
+  const report = {
+    benchmark: 'copy',
+    image,
+    workload,
+    runs: Number(opts['runs']),
+    node: process.version,
+    formats: Object.fromEntries(
+      Object.entries(results).map(([f, rs]) => [
+        f,
+        {
+          results: rs.map((r) => ({ tool: r.tool, medianWallSeconds: r.medianWall, medianPeakRssMB: r.medianRssMB, wallSeconds: r.samples.map((x) => x.wall) })),
+          ratio: rs.length === 2 ? rs[0]!.medianWall / rs[1]!.medianWall : null,
+        },
+      ]),
+    ),
+  };
+  const json = JSON.stringify(report, null, 2);
+  if (opts['json'] !== undefined && opts['json'] !== '-') writeFileSync(opts['json'], `${json}\n`);
+  else console.log(json);
+  process.exit(0);
+}
 const bmapkit = join(repo, 'apps', 'cli', 'dist', 'bmaptool.js');
 const tools: Array<{ name: string; argv: (out: string) => string[] }> = [
   { name: 'bmapkit', argv: (out) => [process.execPath, bmapkit, 'create', '-o', out, image] },

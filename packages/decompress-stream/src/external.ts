@@ -55,16 +55,20 @@ export function externalDecoder(spec: ExternalDecoderSpec, source: string): Deco
     return decompressError(spec.format, source, `${choice.program} failed (${status})${reason ? `: ${reason.replace(/^[^:]*: /, '')}` : ''}`);
   };
   let inputError: unknown;
+  let wakeWriter: (() => void) | undefined;
   child.stdin.on('error', (e) => {
     inputError = e; // EPIPE: the program quit early; its exit status tells why
+    wakeWriter?.();
   });
+  child.stdin.on('drain', () => wakeWriter?.());
   const writable = new WritableStream<Uint8Array>({
     write(chunk) {
-      if (inputError !== undefined) return;
+      if (inputError !== undefined || child.stdin.write(chunk)) return;
       return new Promise<void>((resolve) => {
-        if (child.stdin.write(chunk)) resolve();
-        else child.stdin.once('drain', resolve);
-        child.stdin.once('error', () => resolve());
+        wakeWriter = () => {
+          wakeWriter = undefined;
+          resolve();
+        };
       });
     },
     close() {

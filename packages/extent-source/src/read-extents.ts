@@ -6,7 +6,7 @@ export interface ReadExtentsOptions {
   chunkSize?: number;
   /** Chunks read ahead of the consumer (default 4): memory is chunkSize x this. */
   queueDepth?: number;
-  /** Allocate chunks on SharedArrayBuffer so hashing workers can read them without a copy (default true). */
+  /** Allocate chunks on SharedArrayBuffer so hashing workers read them without a copy (default false: V8 does not count SharedArrayBuffers as memory pressure, so many short-lived ones pile up). */
   shared?: boolean;
   /** Close the source when the stream ends or is cancelled (default true). */
   closeSource?: boolean;
@@ -24,7 +24,7 @@ export function readExtents(
   options: ReadExtentsOptions = {},
 ): ReadableStream<ImageChunk> {
   const chunkSize = Math.max(1, options.chunkSize ?? 1 << 20);
-  const shared = options.shared ?? true;
+  const shared = options.shared ?? false;
   const closeSource = options.closeSource ?? true;
   let index = 0;
   let offset = ranges.length > 0 ? rangeByteSpan(ranges[0]!, geometry).start : 0;

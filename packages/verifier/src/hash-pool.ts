@@ -42,7 +42,8 @@ export class HashPool {
   private failure: Error | undefined;
 
   constructor(options: HashPoolOptions = {}) {
-    const n = options.workers ?? Math.min(4, availableParallelism());
+    const fromEnv = process.env['BMAPKIT_HASH_WORKERS'];
+    const n = options.workers ?? (fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : Math.min(4, availableParallelism()));
     this.maxInFlight = options.maxInFlight ?? 32 << 20;
     for (let i = 0; i < n; i++) {
       const worker = new Worker(HASH_WORKER_SOURCE, { eval: true });
@@ -88,7 +89,11 @@ export class HashPool {
       return undefined;
     }
     const lane = this.laneOf.get(id)!;
-    this.push(lane, ['u', id, data], data.byteLength);
+    // A view of an ordinary ArrayBuffer would be cloned whole (its entire
+    // buffer, not just the view) by postMessage: send a copy of exactly the
+    // bytes, and move that copy instead of cloning it again.
+    const payload = data.buffer instanceof SharedArrayBuffer ? data : data.slice();
+    this.push(lane, ['u', id, payload], data.byteLength);
     return this.totalInFlight() > this.maxInFlight ? this.waitForRoom() : undefined;
   }
 
@@ -131,7 +136,9 @@ export class HashPool {
 
   private post(lane: Lane): void {
     if (lane.batch.length === 0) return;
-    lane.worker.postMessage(lane.batch);
+    const transfer: ArrayBuffer[] = [];
+    for (const op of lane.batch) if (op[0] === 'u' && !(op[2].buffer instanceof SharedArrayBuffer)) transfer.push(op[2].buffer as ArrayBuffer);
+    lane.worker.postMessage(lane.batch, transfer);
     if (lane.outstanding++ === 0) lane.worker.ref();
     lane.inFlight += lane.batchBytes;
     lane.batch = [];

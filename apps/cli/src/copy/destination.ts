@@ -1,5 +1,5 @@
 import { open, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { normalize } from 'node:path';
+import { dirname, normalize, resolve } from 'node:path';
 import { constants } from 'node:fs';
 import { BmapkitError } from '@bmapkit/bmap-format';
 import { fsReason } from '@bmapkit/extent-source';
@@ -19,7 +19,7 @@ export interface Destination {
  * not fill /dev with a regular file); block devices wait for device-guard.
  */
 export async function inspectDestination(dest: string, log: Logger): Promise<Destination> {
-  const underDev = normalize(dest).startsWith('/dev/');
+  const underDev = normalize(dest).startsWith('/dev/') && (await onDevFilesystem(dest));
   let st;
   try {
     st = await stat(dest);
@@ -48,6 +48,19 @@ export async function inspectDestination(dest: string, log: Logger): Promise<Des
   }
   if (underDev) log.warning(`"${dest}" is under "/dev", but it is a regular file, not a device node`);
   return { path: dest, kind: 'file', existed: true };
+}
+
+/**
+ * True when the path's directory is on the filesystem mounted at /dev itself
+ * (device nodes), not on a filesystem mounted below it such as /dev/shm.
+ */
+async function onDevFilesystem(path: string): Promise<boolean> {
+  try {
+    const [dir, dev] = await Promise.all([stat(dirname(resolve(path))), stat('/dev')]);
+    return dir.dev === dev.dev;
+  } catch {
+    return true; // a directory under /dev that does not exist: treat it as /dev
+  }
 }
 
 /** Opens DEST for writing (created if missing, never truncated here: the writer does that). */

@@ -1,0 +1,62 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { interleave, type Contender } from './interleave.js';
+import { table, type ToolResult } from './report.js';
+import type { Workload } from './workload.js';
+
+export interface CopyBenchOptions {
+  repo: string;
+  image: string;
+  workload: Workload;
+  runs: number;
+  destDir: string;
+  formats: string[];
+  env: NodeJS.ProcessEnv;
+  log: (s: string) => void;
+}
+
+/** How each format is made from the raw image (realistic settings: what image builders use). */
+const MAKERS: Record<string, { ext: string; cmd: (src: string, out: string) => string; tool: string }> = {
+  raw: { ext: '', cmd: () => '', tool: 'true' },
+  zst: { ext: '.zst', cmd: (s, o) => `zstd -q -T0 -3 -c '${s}' > '${o}'`, tool: 'zstd' },
+  gz: { ext: '.gz', cmd: (s, o) => `pigz -c -p 2 '${s}' > '${o}'`, tool: 'pigz' },
+  xz: { ext: '.xz', cmd: (s, o) => `xz -T0 -3 -c '${s}' > '${o}'`, tool: 'xz' },
+  bz2: { ext: '.bz2', cmd: (s, o) => `pbzip2 -c -p2 '${s}' > '${o}'`, tool: 'pbzip2' },
+  lz4: { ext: '.lz4', cmd: (s, o) => `lz4 -q -c '${s}' > '${o}'`, tool: 'lz4' },
+};
+
+export function copyBench(o: CopyBenchOptions): { results: Record<string, ToolResult[]>; text: string } {
+  const bmapkit = join(o.repo, 'apps', 'cli', 'dist', 'bmaptool.js');
+  const bmap = `${o.image}.bmap`;
+  if (!existsSync(bmap)) {
+    o.log(`creating ${bmap} ...`);
+    const r = spawnSync(process.execPath, [bmapkit, 'create', '-o', bmap, o.image], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('bmapkit create failed');
+  }
+  const hasRef = spawnSync('bmaptool', ['--version']).status === 0;
+  if (!hasRef) o.log('the Python bmaptool is not installed (apt-get install bmap-tools): measuring bmapkit alone');
+  const results: Record<string, ToolResult[]> = {};
+  const lines: string[] = [];
+  for (const format of o.formats) {
+    const maker = MAKERS[format];
+    if (maker === undefined) throw new Error(`unknown format '${format}' (known: ${Object.keys(MAKERS).join(', ')})`);
+    if (spawnSync(maker.tool, ['--version'], { stdio: 'ignore' }).error) {
+      o.log(`skipping ${format}: ${maker.tool} is not installed`);
+      continue;
+    }
+    const src = `${o.image}${maker.ext}`;
+    if (!existsSync(src)) {
+      o.log(`making ${src} ...`);
+      const r = spawnSync('sh', ['-c', maker.cmd(o.image, src)], { stdio: 'inherit' });
+      if (r.status !== 0) throw new Error(`could not make ${src}`);
+    }
+    const dest = join(o.destDir, `bench-copy-${format}.img`);
+    const contenders: Contender[] = [{ name: 'bmapkit', argv: [process.execPath, bmapkit, '-q', 'copy', '--bmap', bmap, src, dest] }];
+    if (hasRef) contenders.push({ name: 'bmaptool', argv: ['bmaptool', '-q', 'copy', '--bmap', bmap, src, dest] });
+    results[format] = interleave(contenders, o.runs, o.env, () => rmSync(dest, { force: true }));
+    rmSync(dest, { force: true });
+    lines.push(`copy ${format === 'raw' ? 'raw image' : `.${format}`} -> ${o.destDir}`, table(results[format]!, 'bmaptool'), '');
+  }
+  return { results, text: lines.join('\n') };
+}
