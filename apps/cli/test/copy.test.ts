@@ -154,6 +154,27 @@ describe('copy: every compression format, made by the real tools, with and witho
   });
 });
 
+describe('copy: a 1 TiB sparse image with 1 MiB of data', () => {
+  it('reads and writes only the mapped MiB; the copy is as sparse as the image', async () => {
+    const img = join(dir, 'tera.img');
+    sh(`truncate -s 1T tera.img && head -c 1048576 /dev/urandom > mib && dd if=mib of=tera.img bs=4096 seek=123456789 conv=notrunc status=none`);
+    expect(run(['create', '-o', `${img}.bmap`, img]).status).toBe(0);
+    const out = join(dir, 'tera.out');
+    const r = run(['copy', img, out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(statSync(out).size).toBe(2 ** 40);
+    expect(statSync(out).blocks * 512).toBeLessThanOrEqual(2 << 20);
+    const fd = await import('node:fs/promises').then((m) => m.open(out));
+    const back = Buffer.alloc(1 << 20);
+    await fd.read(back, 0, back.length, 123456789 * 4096);
+    await fd.close();
+    expect(back.equals(readFileSync(join(dir, 'mib')))).toBe(true);
+    await expectSameHoles(out, `${img}.bmap`);
+    rmSync(out);
+    rmSync(img);
+  });
+});
+
 describe('copy: bad input is refused clearly, and DEST is untouched when it can be told in advance', () => {
   const OLD = 'old destination content\n';
   const dest = (name: string) => {
