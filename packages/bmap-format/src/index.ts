@@ -18,3 +18,4 @@ export { isClearsigned, extractClearsigned, ClearsignExtractor, type Clearsigned
 export { sniffCompressed } from './sniff.js';
 export { humanSize, humanTime, mappedPercent, formatFixed1 } from './human.js';
 export { parseDecimal } from './numbers.js';
+export { concatBytes } from './bytes.js';

@@ -39,19 +39,10 @@ export function generateChecksums(
   done.catch(() => undefined);
   const stage = new TransformStream<ImageChunk, ImageChunk>({
     transform(chunk, controller) {
-      const fail = async (e: unknown): Promise<never> => {
+      return hasher.passOn(chunk, controller, (e) => {
         reject(e);
-        await hasher.abort();
         throw e;
-      };
-      let wait: Promise<void> | undefined;
-      try {
-        wait = hasher.add(chunk);
-      } catch (e) {
-        return fail(e);
-      }
-      if (wait === undefined) return controller.enqueue(chunk);
-      return wait.then(() => controller.enqueue(chunk), fail);
+      });
     },
     async flush() {
       try {

@@ -64,6 +64,26 @@ export class RangeHasher {
     await this.pool.close();
   }
 
+  /**
+   * Hashes a chunk and passes it on: synchronously when the pool has room
+   * (no extra microtask per chunk), after waiting when it has not. On any
+   * failure the pool is closed and `fail` decides what is thrown.
+   */
+  passOn(chunk: ImageChunk, controller: TransformStreamDefaultController<ImageChunk>, fail: (e: unknown) => never): void | Promise<void> {
+    const failed = async (e: unknown): Promise<never> => {
+      await this.abort();
+      return fail(e);
+    };
+    let wait: Promise<void> | undefined;
+    try {
+      wait = this.add(chunk);
+    } catch (e) {
+      return failed(e);
+    }
+    if (wait === undefined) return controller.enqueue(chunk);
+    return wait.then(() => controller.enqueue(chunk), failed);
+  }
+
   private finishRange(): void {
     const range = this.bmap.ranges[this.current]!;
     const span = rangeByteSpan(range, this.bmap);

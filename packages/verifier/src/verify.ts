@@ -38,14 +38,9 @@ export function verifyChecksums(bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'image
       transform(chunk, controller) {
         if (failure !== undefined) return fail(failure);
         if (bmap.ranges[chunk.range]?.checksum === undefined) return controller.enqueue(chunk);
-        let wait: Promise<void> | undefined;
-        try {
-          wait = hasher.add(chunk);
-        } catch (e) {
-          return fail(e);
-        }
-        if (wait === undefined) return controller.enqueue(chunk);
-        return wait.then(() => controller.enqueue(chunk), fail);
+        return hasher.passOn(chunk, controller, (e) => {
+          throw e;
+        });
       },
       async flush() {
         try {

@@ -1,5 +1,5 @@
-import { humanSize, mappedPercent } from '@bmapkit/bmap-format';
 import { readBmapFile } from '../bmap-file.js';
+import { bmapSummary, geometryLine } from '../bmap-lines.js';
 import type { Logger } from '../log.js';
 
 export interface CheckOptions {
@@ -19,13 +19,7 @@ export async function check(path: string, options: CheckOptions, log: Logger, st
     stdout.write(
       `${JSON.stringify({
         bmap: path,
-        version: bmap.version,
-        imageSize: bmap.imageSize,
-        blockSize: bmap.blockSize,
-        blocksCount: bmap.blocksCount,
-        mappedBlocksCount: bmap.mappedBlocksCount,
-        ranges: bmap.ranges.length,
-        checksumType: bmap.checksumType ?? null,
+        ...bmapSummary(bmap),
         rangesWithChecksums: withSums,
         fileChecksum: fileChecksum === null ? null : { algorithm: fileChecksum.algorithm, value: fileChecksum.expected, verified: fileChecksum.ok },
         clearsigned: result.clearsigned,
@@ -34,11 +28,7 @@ export async function check(path: string, options: CheckOptions, log: Logger, st
     return;
   }
   log.info(`block map format version ${bmap.version}`);
-  log.info(
-    `${bmap.blocksCount} blocks of size ${bmap.blockSize} (${humanSize(bmap.imageSize)}), ` +
-      `mapped ${bmap.mappedBlocksCount} blocks (${humanSize(bmap.mappedBlocksCount * bmap.blockSize)} or ` +
-      `${mappedPercent(bmap.mappedBlocksCount, bmap.blocksCount)}%)`,
-  );
+  log.info(geometryLine(bmap));
   const sums = withSums === 0 ? 'no range checksums' : `${withSums} with ${bmap.checksumType} checksums`;
   log.info(`${bmap.ranges.length} ranges, ${sums}`);
   log.info(

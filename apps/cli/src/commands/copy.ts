@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { BmapkitError, humanSize, humanTime, isClearsigned, mappedPercent, type Bmap } from '@bmapkit/bmap-format';
+import { BmapkitError, humanSize, humanTime, isClearsigned, type Bmap } from '@bmapkit/bmap-format';
+import { bmapSummary, geometryLine } from '../bmap-lines.js';
 import { peek } from '@bmapkit/decompress-stream';
 import { openImage } from '@bmapkit/extent-source';
 import { checkConflicts, type CopyOptions } from '../copy/options.js';
@@ -66,20 +67,11 @@ async function run(
       event: 'bmap',
       path: found.path,
       discovered: found.discovered,
-      version: bmap.version,
-      imageSize: bmap.imageSize,
-      blockSize: bmap.blockSize,
-      blocksCount: bmap.blocksCount,
-      mappedBlocksCount: bmap.mappedBlocksCount,
-      ranges: bmap.ranges.length,
-      checksumType: bmap.checksumType ?? null,
+      ...bmapSummary(bmap),
       format: prepared.format ?? 'raw',
     });
     log.info(`block map format version ${bmap.version}`);
-    log.info(
-      `${bmap.blocksCount} blocks of size ${bmap.blockSize} (${humanSize(bmap.imageSize)}), mapped ${bmap.mappedBlocksCount} blocks ` +
-        `(${humanSize(bmap.mappedBlocksCount * bmap.blockSize)} or ${mappedPercent(bmap.mappedBlocksCount, bmap.blocksCount)}%)`,
-    );
+    log.info(geometryLine(bmap));
     if (prepared.knownSize !== undefined && prepared.knownSize !== bmap.imageSize) {
       throw new BmapkitError(
         'IMAGE_SIZE',

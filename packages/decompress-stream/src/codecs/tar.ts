@@ -1,4 +1,4 @@
-import { BmapkitError } from '@bmapkit/bmap-format';
+import { BmapkitError, concatBytes } from '@bmapkit/bmap-format';
 import { ByteQueue } from '../byte-queue.js';
 import type { DecoderOptions, DecoderPair } from '../codec.js';
 
@@ -117,23 +117,13 @@ export function tarExtractor(options: DecoderOptions): DecoderPair {
   });
 
   function finishCollect(parts: Uint8Array[]): void {
-    const text = utf8.decode(concat(parts));
+    const text = utf8.decode(concatBytes(parts));
     if (collectingFor === 'longname') longName = text.replace(/\0.*$/s, '');
     else pax = parsePax(text);
     collectingFor = undefined;
   }
 
   return readable;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
 }
 
 function parseOctal(field: Uint8Array): number {
