@@ -1,5 +1,5 @@
 export { generateChecksums, type ChecksumGenerator, type GenerateOptions } from './generate.js';
 export { RangeHasher, type RangeHasherOptions } from './range-hasher.js';
-export { HashPool, type HashPoolOptions } from './hash-pool.js';
+export { HashPool, defaultHashWorkers, type HashPoolOptions } from './hash-pool.js';
 export { hashFileRanges, type HashFileRangesOptions } from './hash-file-ranges.js';
 export { verifyChecksums, type VerifyOptions } from './verify.js';
