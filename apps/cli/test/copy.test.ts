@@ -299,6 +299,15 @@ describe('copy: bad input is refused clearly, and DEST is untouched when it can 
     expect(existsSync(join(dir, 'never2'))).toBe(false);
   });
 
+  it('a destination that fills up mid-copy: one DEST_FULL line, whatever the decoder (no stray stream errors)', () => {
+    sh(`gunzip -c '${VECTORS}test.image.gz' > full-src.img && xz -c full-src.img > full-src.img.xz && zip -q -j full-src.zip full-src.img && tar -czf full-src.tar.gz full-src.img`);
+    for (const src of [`${VECTORS}test.image.gz`, 'full-src.img.xz', 'full-src.zip', 'full-src.tar.gz', 'full-src.img']) {
+      const r = spawnSync(process.execPath, [BIN, 'copy', '--bmap', `${VECTORS}test.image.bmap.v2.0`, src, '/dev/full'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, `${src}: ${r.stderr}`).toBe(1);
+      oneLine(r, /ERROR: error while writing blocks 0-1 of '\/dev\/full': no space left on device$/);
+    }
+  });
+
   it('a /dev path that does not exist is refused, not created', () => {
     const r = run(['copy', '--bmap', `${VECTORS}test.image.bmap.v2.0`, `${VECTORS}test.image.gz`, '/dev/bmapkit-no-such-disk']);
     expect(r.status).toBe(1);

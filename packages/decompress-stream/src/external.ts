@@ -79,15 +79,18 @@ export function externalDecoder(spec: ExternalDecoderSpec, source: string): Deco
     },
   });
   const out = child.stdout;
+  let cancelled = false;
   const readable = new ReadableStream<Uint8Array>(
     {
       start(controller) {
         out.on('data', (b: Buffer) => {
+          if (cancelled) return; // data already in flight when the consumer gave up
           controller.enqueue(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
           if ((controller.desiredSize ?? 1) <= 0) out.pause();
         });
         out.on('end', () => {
           void exited.then((status) => {
+            if (cancelled) return;
             if (status === 0) controller.close();
             else controller.error(failure(status));
           });
@@ -97,6 +100,8 @@ export function externalDecoder(spec: ExternalDecoderSpec, source: string): Deco
         out.resume();
       },
       cancel() {
+        cancelled = true;
+        out.destroy();
         child.kill();
       },
     },

@@ -11,25 +11,30 @@ export function duplexPair(duplex: Duplex, mapError: (e: unknown) => Error): Dec
   duplex.on('error', (e) => {
     failure ??= mapError(e);
   });
+  let cancelled = false;
   const readable = new ReadableStream<Uint8Array>(
     {
       start(controller) {
         duplex.on('data', (chunk: Buffer) => {
+          if (cancelled) return; // output still in flight when the consumer gave up
           controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
           if ((controller.desiredSize ?? 1) <= 0) duplex.pause();
         });
         duplex.on('end', () => {
-          if (failure === undefined) controller.close();
+          if (failure === undefined && !cancelled) controller.close();
         });
-        duplex.on('error', () => controller.error(failure));
+        duplex.on('error', () => {
+          if (!cancelled) controller.error(failure);
+        });
         duplex.on('close', () => {
-          if (failure !== undefined) controller.error(failure);
+          if (failure !== undefined && !cancelled) controller.error(failure);
         });
       },
       pull() {
         duplex.resume();
       },
       cancel() {
+        cancelled = true;
         duplex.destroy();
       },
     },

@@ -99,7 +99,13 @@ function zipExtractor(options: DecoderOptions): DecoderPair {
           if (m.method === 8) {
             const inf = createInflateRaw({ chunkSize: 256 << 10 });
             inflater = inf;
-            inf.on('data', (d: Buffer) => controller.enqueue(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)));
+            inf.on('data', (d: Buffer) => {
+              try {
+                controller.enqueue(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+              } catch {
+                inf.destroy(); // the consumer has gone away (its error is reported by the pipe)
+              }
+            });
             inflaterDone = new Promise((resolve, reject) => {
               inf.on('end', () => {
                 inflateEnded = true;
