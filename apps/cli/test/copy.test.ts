@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -306,6 +306,32 @@ describe('copy: bad input is refused clearly, and DEST is untouched when it can 
       expect(r.status, `${src}: ${r.stderr}`).toBe(1);
       oneLine(r, /ERROR: error while writing blocks 0-1 of '\/dev\/full': no space left on device$/);
     }
+  });
+
+  it('an empty image, as a file or on stdin, is refused before DEST exists', () => {
+    writeFileSync(join(dir, 'empty.img'), '');
+    const r = run(['copy', '--nobmap', join(dir, 'empty.img'), join(dir, 'e1.out')]);
+    expect(r.status).toBe(1);
+    oneLine(r, /ERROR: image '.*empty.img' is empty \(0 bytes\): nothing to copy/);
+    const s2 = shellRun('BMAPTOOL copy --nobmap - e2.out < /dev/null');
+    expect(s2.status).toBe(1);
+    expect(existsSync(join(dir, 'e1.out')) || existsSync(join(dir, 'e2.out'))).toBe(false);
+  });
+
+  it('Ctrl-C mid-copy: "interrupted, exiting", status 130, and a DEST it created is removed', async () => {
+    const out = join(dir, 'interrupted.out');
+    const child = spawn(process.execPath, [BIN, '-q', 'copy', '--nobmap', '-', out], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    child.stdin.write(Buffer.alloc(100_000, 1)); // then nothing: the copy waits for more
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(out)).toBe(true);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toBe('bmaptool: ERROR: interrupted, exiting\n');
+    expect(existsSync(out)).toBe(false);
   });
 
   it('a /dev path that does not exist is refused, not created', () => {

@@ -49,6 +49,9 @@ async function run(
   const image = await openImage(imagePath);
   // stdin can be read once: the peeked stream carries on from the start
   const sniffed = await peek(image.stream(), 4096);
+  if (sniffed.head.length === 0) {
+    throw new BmapkitError('IMAGE_EMPTY', `image '${imagePath}' is empty (0 bytes): nothing to copy; check what produced it`);
+  }
   refuseBmapAsImage(imagePath, sniffed.head);
   const prepared = await prepareImage(image, sniffed.stream, (w) => log.warning(w));
 
@@ -105,6 +108,18 @@ async function run(
   );
   const t0 = performance.now();
   let result;
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = true;
+    log.error('interrupted, exiting');
+    void handle
+      .close()
+      .catch(() => undefined)
+      .then(() => cleanUpDestination(dest, log))
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     result = await runCopy({
       prepared,
@@ -126,9 +141,13 @@ async function run(
     });
     await handle.close();
   } catch (e) {
+    if (interrupted) await new Promise(() => undefined); // the signal handler cleans up and exits; this error is its echo
     await handle.close().catch(() => undefined);
     await cleanUpDestination(dest, log);
     throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   const seconds = (performance.now() - t0) / 1000;
   const copied = bmap === undefined ? result.imageSize : bmap.mappedBlocksCount * bmap.blockSize;
