@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { BmapkitError } from '@bmapkit/bmap-format';
 import type { DecoderPair } from './codec.js';
 import { decompressError, truncatedError } from './errors.js';
+import { webReadable } from './node-stream-pair.js';
 
 const found = new Map<string, boolean>();
 
@@ -79,33 +80,15 @@ export function externalDecoder(spec: ExternalDecoderSpec, source: string): Deco
     },
   });
   const out = child.stdout;
-  let cancelled = false;
-  const readable = new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        out.on('data', (b: Buffer) => {
-          if (cancelled) return; // data already in flight when the consumer gave up
-          controller.enqueue(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
-          if ((controller.desiredSize ?? 1) <= 0) out.pause();
-        });
-        out.on('end', () => {
-          void exited.then((status) => {
-            if (cancelled) return;
-            if (status === 0) controller.close();
-            else controller.error(failure(status));
-          });
-        });
-      },
-      pull() {
-        out.resume();
-      },
-      cancel() {
-        cancelled = true;
-        out.destroy();
-        child.kill();
-      },
+  const readable = webReadable(out, {
+    finish: async () => {
+      const status = await exited;
+      return status === 0 ? undefined : failure(status);
     },
-    { highWaterMark: 4 },
-  );
+    cancel: () => {
+      out.destroy();
+      child.kill();
+    },
+  });
   return { readable, writable };
 }

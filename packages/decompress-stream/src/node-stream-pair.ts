@@ -11,35 +11,11 @@ export function duplexPair(duplex: Duplex, mapError: (e: unknown) => Error): Dec
   duplex.on('error', (e) => {
     failure ??= mapError(e);
   });
-  let cancelled = false;
-  const readable = new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        duplex.on('data', (chunk: Buffer) => {
-          if (cancelled) return; // output still in flight when the consumer gave up
-          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-          if ((controller.desiredSize ?? 1) <= 0) duplex.pause();
-        });
-        duplex.on('end', () => {
-          if (failure === undefined && !cancelled) controller.close();
-        });
-        duplex.on('error', () => {
-          if (!cancelled) controller.error(failure);
-        });
-        duplex.on('close', () => {
-          if (failure !== undefined && !cancelled) controller.error(failure);
-        });
-      },
-      pull() {
-        duplex.resume();
-      },
-      cancel() {
-        cancelled = true;
-        duplex.destroy();
-      },
-    },
-    { highWaterMark: 4 },
-  );
+  const readable = webReadable(duplex, {
+    finish: async () => failure,
+    watchErrors: (fail) => duplex.on('error', () => fail(failure!)),
+    cancel: () => duplex.destroy(),
+  });
   const writable = new WritableStream<Uint8Array>({
     write(chunk) {
       if (failure) throw failure;
@@ -59,3 +35,53 @@ export function duplexPair(duplex: Duplex, mapError: (e: unknown) => Error): Dec
   return { readable, writable };
 }
 
+export interface WebReadableHooks {
+  /** Called when the source ends: an error to fail with, or undefined to close normally. */
+  finish(): Promise<Error | undefined>;
+  /** Lets the caller fail the stream early (a source's 'error' event). */
+  watchErrors?: (fail: (e: Error) => void) => void;
+  /** The consumer gave up: stop the source. */
+  cancel(): void;
+}
+
+/**
+ * A Node readable as a WHATWG ReadableStream with backpressure (pause when
+ * the queue is full, resume on pull), and nothing enqueued once the consumer
+ * has cancelled or the stream has settled.
+ */
+export function webReadable(source: NodeJS.ReadableStream, hooks: WebReadableHooks): ReadableStream<Uint8Array> {
+  let done = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        const fail = (e: Error) => {
+          if (done) return;
+          done = true;
+          controller.error(e);
+        };
+        source.on('data', (b: Buffer) => {
+          if (done) return; // output still in flight when the consumer gave up
+          controller.enqueue(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+          if ((controller.desiredSize ?? 1) <= 0) source.pause();
+        });
+        source.on('end', () => {
+          void hooks.finish().then((err) => {
+            if (err !== undefined) return fail(err);
+            if (done) return;
+            done = true;
+            controller.close();
+          });
+        });
+        hooks.watchErrors?.(fail);
+      },
+      pull() {
+        source.resume();
+      },
+      cancel() {
+        done = true;
+        hooks.cancel();
+      },
+    },
+    { highWaterMark: 4 },
+  );
+}
