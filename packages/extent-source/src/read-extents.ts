@@ -42,7 +42,8 @@ export function readExtents(
         const range = ranges[index]!;
         const span = rangeByteSpan(range, geometry);
         const n = Math.min(chunkSize, span.end - offset);
-        const data = shared ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint8Array(n);
+        // not zero-filled: the read overwrites every byte, and a short read is an error
+        const data = shared ? new Uint8Array(new SharedArrayBuffer(n)) : Buffer.allocUnsafeSlow(n);
         const got = await source.read(data, offset);
         if (got < n) {
           await close();
