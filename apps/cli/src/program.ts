@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { isBmapkitError } from '@bmapkit/bmap-format';
 import { EXIT } from './exit-codes.js';
-import { Logger, type Verbosity } from './log.js';
+import { Logger, wantsColour, type Verbosity } from './log.js';
 import { VERSION } from './version.js';
 import { check } from './commands/check.js';
 import { create } from './commands/create.js';
@@ -15,8 +15,6 @@ export interface MainIO {
   env: NodeJS.ProcessEnv;
 }
 
-class UsageError extends Error {}
-
 /**
  * Runs the command line and resolves with the exit status. Never throws:
  * user errors become one `<prog>: ERROR: <message>` line (a stack trace only
@@ -24,7 +22,8 @@ class UsageError extends Error {}
  */
 export async function main(io: MainIO): Promise<number> {
   const prog = basename(io.argv[1] ?? 'bmaptool').replace(/\.[cm]?js$/, '') === 'bmapkit' ? 'bmapkit' : 'bmaptool';
-  let log = new Logger(prog, 'normal', io.stderr);
+  const colour = wantsColour(io.stderr, io.env);
+  let log = new Logger(prog, 'normal', io.stderr, colour);
   const program = new Command(prog);
   program
     .description('Create block maps (bmap) of sparse images and copy images using them (bmapkit, a bmaptool replacement).')
@@ -43,7 +42,7 @@ export async function main(io: MainIO): Promise<number> {
       const o = cmd.opts<{ quiet?: boolean; debug?: boolean }>();
       if (o.quiet === true && o.debug === true) throw new UsageFailure('--quiet and --debug cannot be used together');
       const verbosity: Verbosity = o.quiet === true ? 'quiet' : o.debug === true ? 'debug' : 'normal';
-      log = new Logger(prog, verbosity, io.stderr);
+      log = new Logger(prog, verbosity, io.stderr, colour);
     });
 
   program
@@ -115,5 +114,5 @@ export async function main(io: MainIO): Promise<number> {
   }
 }
 
-/** A combination of options the reference refuses at run time (exit 1, not 2). */
-class UsageFailure extends UsageError {}
+/** A combination of options the reference refuses at run time (exit 1, not 2, and no stack even with -d). */
+class UsageFailure extends Error {}

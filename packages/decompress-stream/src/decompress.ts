@@ -6,8 +6,6 @@ import { isTarHeader, tarExtractor } from './codecs/tar.js';
 export interface DetectedFormat {
   /** The compression codec, or undefined for raw data. */
   codec: Codec | undefined;
-  /** How it was found. */
-  by: 'magic' | 'name' | 'none';
   /** The image is the first file member of a tar archive (inside the compression, if any). */
   tar: boolean;
   /** "gzip", "xz+tar", "tar", or "raw". */
@@ -57,7 +55,7 @@ export async function decompress(input: ReadableStream<Uint8Array>, options: Dec
   }
   const out = inner === undefined ? decoded : tar ? inner.stream.pipeThrough(tarExtractor({ source: options.name, onWarning: options.onWarning })) : inner.stream;
   const label = [magic?.name, tar ? 'tar' : undefined].filter(Boolean).join('+') || 'raw';
-  return { stream: out, format: { codec: magic, by: magic ? 'magic' : 'none', tar, label } };
+  return { stream: out, format: { codec: magic, tar, label } };
 }
 
 const TAR_HEADER = 512;

@@ -55,17 +55,17 @@ async function run(
   refuseBmapAsImage(imagePath, sniffed.head);
   const prepared = await prepareImage(image, sniffed.stream, (w) => log.warning(w));
 
-  let bmap: Bmap | undefined;
-  let bmapPath: string | undefined;
-  if (o.nobmap !== true) {
-    const found = await findBmap(imagePath, o.bmap, log);
-    if (found === undefined) {
-      if (o.bmapSig !== undefined) throw new BmapkitError('BMAP_MISSING', 'the bmap signature file was specified, but bmap file was not found');
-      throw new BmapkitError('BMAP_MISSING', 'bmap file not found, please, use --nobmap option to flash without bmap');
-    }
+  const found = o.nobmap === true ? undefined : await findBmap(imagePath, o.bmap, log);
+  const bmap: Bmap | undefined = found?.file.scan.bmap;
+  const bmapPath = found?.path;
+  if (found === undefined && o.bmapSig !== undefined) {
+    throw new BmapkitError('BMAP_MISSING', 'the bmap signature file was specified, but bmap file was not found');
+  }
+  if (found === undefined && o.nobmap !== true) {
+    throw new BmapkitError('BMAP_MISSING', 'bmap file not found, please, use --nobmap option to flash without bmap');
+  }
+  if (found !== undefined && bmap !== undefined) {
     await checkSignatures(found.path, found.file.clearsigned, o);
-    bmap = found.file.scan.bmap;
-    bmapPath = found.path;
     emit?.({
       event: 'bmap',
       path: found.path,
@@ -82,8 +82,6 @@ async function run(
           `image '${imagePath}' does not belong to bmap file '${bmapPath}'`,
       );
     }
-  } else if (o.bmapSig !== undefined) {
-    throw new BmapkitError('BMAP_MISSING', 'the bmap signature file was specified, but bmap file was not found');
   }
 
   const dest = await inspectDestination(destPath, log);
@@ -98,8 +96,6 @@ async function run(
     io.stderr.isTTY === true && log.verbosity === 'normal' && emit === undefined ? terminalSink(log.prog, (s) => io.stderr.write(s)) : undefined,
     emit === undefined ? undefined : jsonProgressSink(emit),
   ]);
-  let lastDone = 0;
-  let lastTotal: number | undefined;
   const handle = await openDestination(dest);
   log.info(
     bmapPath === undefined
@@ -109,14 +105,11 @@ async function run(
   const t0 = performance.now();
   let result;
   let interrupted = false;
+  const abandon = () => handle.close().catch(() => undefined).then(() => cleanUpDestination(dest, log));
   const onSignal = (signal: NodeJS.Signals) => {
     interrupted = true;
     log.error('interrupted, exiting');
-    void handle
-      .close()
-      .catch(() => undefined)
-      .then(() => cleanUpDestination(dest, log))
-      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    void abandon().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -127,32 +120,25 @@ async function run(
       verify: o.verify,
       dest: { path: destPath, kind: dest.kind, handle },
       beforeSync: () => {
-        progress?.finish(lastDone, lastTotal);
+        progress?.finish();
         log.info(`synchronizing '${destPath}'`);
       },
-      onProgress:
-        progress === undefined
-          ? undefined
-          : (done, total) => {
-              lastDone = done;
-              lastTotal = total;
-              progress.update(done, total);
-            },
+      onProgress: progress?.update,
     });
     await handle.close();
   } catch (e) {
     if (interrupted) await new Promise(() => undefined); // the signal handler cleans up and exits; this error is its echo
-    await handle.close().catch(() => undefined);
-    await cleanUpDestination(dest, log);
+    await abandon();
     throw e;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
   const seconds = (performance.now() - t0) / 1000;
+  const rate = (bytes: number) => Math.floor(bytes / Math.max(seconds, 1e-9));
   const copied = bmap === undefined ? result.imageSize : bmap.mappedBlocksCount * bmap.blockSize;
-  log.info(`copying time: ${humanTime(seconds)}, copying speed ${humanSize(Math.floor(copied / Math.max(seconds, 1e-9)))}/sec`);
-  emit?.({ event: 'done', bytesWritten: result.bytes, imageSize: result.imageSize, seconds, bytesPerSecond: Math.floor(result.bytes / Math.max(seconds, 1e-9)) });
+  log.info(`copying time: ${humanTime(seconds)}, copying speed ${humanSize(rate(copied))}/sec`);
+  emit?.({ event: 'done', bytesWritten: result.bytes, imageSize: result.imageSize, seconds, bytesPerSecond: rate(result.bytes) });
 }
 
 /** An IMAGE that is itself a bmap means swapped or mistaken arguments: never copy it raw. */

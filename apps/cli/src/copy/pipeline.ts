@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { BmapkitError, mappedByteCount, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
+import { mappedByteCount, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
 import { decompress } from '@bmapkit/decompress-stream';
 import { readExtents, selectRanges, type ImageSource } from '@bmapkit/extent-source';
 import { fileRangeWriter } from '@bmapkit/range-writer';
@@ -64,7 +64,6 @@ export async function runCopy(plan: CopyPlan): Promise<{ bytes: number; imageSiz
 /** --nobmap with a known size: one range over the whole image, in 4096-byte blocks, as the reference. */
 function wholeImage(size: number | undefined): Bmap | undefined {
   if (size === undefined) return undefined;
-  if (size === 0) throw new BmapkitError('IMAGE_EMPTY', 'the image is empty; there is nothing to copy');
   const blocksCount = Math.ceil(size / 4096);
   return { version: '2.0', imageSize: size, blockSize: 4096, blocksCount, mappedBlocksCount: blocksCount, ranges: [{ first: 0, last: blocksCount - 1 }] };
 }

@@ -6,13 +6,25 @@ export interface ProgressSink {
   finish(done: number, total: number | undefined): void;
 }
 
-/** Fans one stream of updates out to several sinks. */
-export function combine(sinks: Array<ProgressSink | undefined>): ProgressSink | undefined {
+/** The copy's side of progress: updates as bytes pass, and the end. */
+export interface ProgressFeed {
+  update(done: number, total: number | undefined): void;
+  finish(): void;
+}
+
+/** Fans one stream of updates out to several sinks; finish() repeats the last update to them as final. */
+export function combine(sinks: Array<ProgressSink | undefined>): ProgressFeed | undefined {
   const live = sinks.filter((s): s is ProgressSink => s !== undefined);
   if (live.length === 0) return undefined;
+  let done = 0;
+  let total: number | undefined;
   return {
-    update: (d, t) => live.forEach((s) => s.update(d, t)),
-    finish: (d, t) => live.forEach((s) => s.finish(d, t)),
+    update: (d, t) => {
+      done = d;
+      total = t;
+      live.forEach((s) => s.update(d, t));
+    },
+    finish: () => live.forEach((s) => s.finish(done, total)),
   };
 }
 
