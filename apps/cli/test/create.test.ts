@@ -119,7 +119,7 @@ describe('create: outputs and errors', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(
-      /^bmaptool: ERROR: finding the holes of a file needs bmapkit's native addon, which is not built \(Cannot find module .*\); build it with 'pnpm --filter @bmapkit\/extent-source build:native' \(needs python3, make and a C compiler\)\n$/,
+      /^bmaptool: ERROR: finding the holes of a file needs bmapkit's native addon, which is not built \(Cannot find module .*\); build it with 'pnpm --filter @bmapkit\/native build:native' \(needs python3, make and a C compiler\)\n$/,
     );
   });
 

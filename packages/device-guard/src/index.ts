@@ -1,3 +1,8 @@
-// @bmapkit/device-guard: scaffold. Everything that protects a destination before a byte is written
-// Its stages land with issue(s)  block-device detection, mounted/holder checks, removable check, size check, exclusive open, reversible sysfs tuning.:5 (block devices); until then it exports nothing.
-export {};
+export { guardDestination, type GuardOptions, type GuardedDestination } from './guard.js';
+export { inspectDestination, type Destination, type DestinationKind, type InspectOptions } from './inspect.js';
+export { checkRemovable, checkNotInUse, checkCapacity, deviceCapacity } from './checks.js';
+export { openDestination, openForReadBack, type OpenOptions } from './open.js';
+export { tuneDevice, selectedValue, type DeviceTuning, type TuningOptions } from './tuning.js';
+export { describeBlockDevice, holdersOf, type BlockDevice } from './sysfs.js';
+export { parseMountinfo, parseSwaps, usesOf, type DeviceUse } from './mounts.js';
+export { systemRoots, devnoOf, SYSTEM_ROOTS, type SystemRoots } from './roots.js';

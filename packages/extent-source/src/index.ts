@@ -2,7 +2,6 @@ export { fileExtents, type FileExtents, type FileExtentsOptions, type ExtentBack
 export { readExtents, type ReadExtentsOptions } from './read-extents.js';
 export { openFileSource, type RandomAccessSource } from './file-source.js';
 export { RangeCollector, unmappedRanges } from './ranges.js';
-export { nativeAvailable, blockDeviceSize, filesystemBlockSize, fiemap, seekDataOrHole, SEEK_DATA, SEEK_HOLE, type Extent } from './native.js';
 export { fsReason } from './fs-reason.js';
 export { filesystemType, checkZfsCompatible, ZFS_PARAMETER, type FilesystemType, type ZfsCheckOptions } from './fs-type.js';
 export { selectRanges, type SelectRangesOptions } from './select-ranges.js';

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync, closeSync, openSync, ftruncateSync,
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileExtents, filesystemBlockSize, unmappedRanges, type ExtentBackend } from '../src/index.js';
+import { filesystemBlockSize } from '@bmapkit/native';
+import { fileExtents, unmappedRanges, type ExtentBackend } from '../src/index.js';
 import { clip, generateFiles, prng } from './sparse-files.js';
 
 const SEED = Number(process.env['BMAPKIT_TEST_SEED'] ?? 20261126);

@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "bmapkit_extents",
-      "sources": ["native/extents.c"],
+      "target_name": "bmapkit_native",
+      "sources": ["native/bmapkit.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"]
     }
   ]

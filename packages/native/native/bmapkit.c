@@ -1,11 +1,15 @@
 /*
- * bmapkit's only native code: the Linux calls Node cannot make.
+ * bmapkit's only native code (package @bmapkit/native): the Linux calls Node cannot make.
  *   fiemap(fd, start, length, maxExtents, sync) -> Float64Array of
  *       [logical, length, flags] triples (FS_IOC_FIEMAP)
  *   seek(fd, offset, whence)    -> new offset, or -1 at ENXIO (lseek with
  *       SEEK_DATA = 3 / SEEK_HOLE = 4)
  *   blockSize(fd)               -> FIGETBSZ, 0 if unsupported
  *   deviceSize(fd)              -> BLKGETSIZE64
+ *   sectorSize(fd)              -> BLKSSZGET (the O_DIRECT alignment of a block device)
+ *   dropCache(fd, offset, len)  -> posix_fadvise(POSIX_FADV_DONTNEED)
+ *   addressMod(view, align)     -> the address of a typed array's first byte
+ *       modulo `align` (a power of two), to cut aligned buffers for O_DIRECT
  * Failures throw an Error whose `code` is the errno name ("EOPNOTSUPP").
  */
 #define _GNU_SOURCE
@@ -14,6 +18,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <linux/fs.h>
@@ -148,12 +153,53 @@ static napi_value DeviceSize(napi_env env, napi_callback_info info) {
   return make_number(env, (double)size);
 }
 
+static napi_value SectorSize(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int64_t fd;
+  if (!get_args(env, info, 1, argv) || !get_int64(env, argv[0], &fd)) return NULL;
+  int size = 0;
+  if (ioctl((int)fd, BLKSSZGET, &size) < 0) return throw_errno(env, "BLKSSZGET ioctl", errno);
+  return make_number(env, size);
+}
+
+static napi_value DropCache(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int64_t fd, offset, length;
+  if (!get_args(env, info, 3, argv) || !get_int64(env, argv[0], &fd) || !get_int64(env, argv[1], &offset) ||
+      !get_int64(env, argv[2], &length))
+    return NULL;
+  int e = posix_fadvise((int)fd, (off_t)offset, (off_t)length, POSIX_FADV_DONTNEED);
+  if (e != 0) return throw_errno(env, "posix_fadvise(DONTNEED)", e);
+  return NULL;
+}
+
+static napi_value AddressMod(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int64_t align;
+  if (!get_args(env, info, 2, argv) || !get_int64(env, argv[1], &align)) return NULL;
+  if (align <= 0 || (align & (align - 1)) != 0 || align > (1 << 20)) {
+    napi_throw_range_error(env, NULL, "addressMod: alignment must be a power of two up to 1 MiB");
+    return NULL;
+  }
+  void *data = NULL;
+  size_t length;
+  napi_typedarray_type type;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok) {
+    napi_throw_type_error(env, NULL, "addressMod: expected a typed array");
+    return NULL;
+  }
+  return make_number(env, (double)((uintptr_t)data & (uintptr_t)(align - 1)));
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"fiemap", NULL, Fiemap, NULL, NULL, NULL, napi_enumerable, NULL},
     {"seek", NULL, Seek, NULL, NULL, NULL, napi_enumerable, NULL},
     {"blockSize", NULL, BlockSize, NULL, NULL, NULL, napi_enumerable, NULL},
     {"deviceSize", NULL, DeviceSize, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sectorSize", NULL, SectorSize, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"dropCache", NULL, DropCache, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"addressMod", NULL, AddressMod, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

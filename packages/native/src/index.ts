@@ -8,6 +8,9 @@ interface Addon {
   seek(fd: number, offset: number, whence: number): number;
   blockSize(fd: number): number;
   deviceSize(fd: number): number;
+  sectorSize(fd: number): number;
+  dropCache(fd: number, offset: number, length: number): void;
+  addressMod(view: ArrayBufferView, alignment: number): number;
 }
 
 export const SEEK_DATA = 3;
@@ -25,8 +28,8 @@ function load(): Addon | undefined {
       // package's dist/ and from a bundle that inlines it (the CLI's).
       // BMAPKIT_NATIVE_ADDON names another build of it (for diagnosis and tests).
       const require = createRequire(import.meta.url);
-      const root = dirname(require.resolve('@bmapkit/extent-source/package.json'));
-      addon = require(process.env['BMAPKIT_NATIVE_ADDON'] ?? join(root, 'build', 'Release', 'bmapkit_extents.node')) as Addon;
+      const root = dirname(require.resolve('@bmapkit/native/package.json'));
+      addon = require(process.env['BMAPKIT_NATIVE_ADDON'] ?? join(root, 'build', 'Release', 'bmapkit_native.node')) as Addon;
     } catch (e) {
       loadError = e;
     }
@@ -46,7 +49,7 @@ export function native(purpose: string): Addon {
   throw new BmapkitError(
     'NATIVE_UNAVAILABLE',
     `${purpose} needs bmapkit's native addon, which is not built (${(loadError as Error)?.message?.split('\n')[0] ?? 'unknown error'}); ` +
-      `build it with 'pnpm --filter @bmapkit/extent-source build:native' (needs python3, make and a C compiler)`,
+      `build it with 'pnpm --filter @bmapkit/native build:native' (needs python3, make and a C compiler)`,
     { cause: loadError },
   );
 }
@@ -79,4 +82,25 @@ export function filesystemBlockSize(fd: number): number {
 /** Size in bytes of the block device open on `fd` (BLKGETSIZE64). */
 export function blockDeviceSize(fd: number): number {
   return native('measuring a block device').deviceSize(fd);
+}
+
+/** Logical sector size of the block device open on `fd` (BLKSSZGET): the alignment O_DIRECT needs. */
+export function blockDeviceSectorSize(fd: number): number {
+  return native('direct I/O on a block device').sectorSize(fd);
+}
+
+/** Drops the page cache for [offset, offset+length) of `fd` (length 0: to the end), so that reads come from the medium. */
+export function dropCache(fd: number, offset: number, length: number): void {
+  native('reading back what was written').dropCache(fd, offset, length);
+}
+
+/**
+ * A Uint8Array of `size` bytes whose first byte sits at an address that is a
+ * multiple of `alignment` (a power of two up to 1 MiB), as O_DIRECT needs.
+ */
+export function alignedBuffer(size: number, alignment: number): Uint8Array {
+  const raw = new Uint8Array(new ArrayBuffer(size + alignment));
+  const mod = native('direct I/O').addressMod(raw, alignment);
+  const skip = mod === 0 ? 0 : alignment - mod;
+  return raw.subarray(skip, skip + size);
 }

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 if (process.platform !== 'linux') {
-  console.warn('@bmapkit/extent-source: not Linux; the native hole-finding addon is not built');
+  console.warn('@bmapkit/native: not Linux; the native addon is not built');
   process.exit(0);
 }
 const require = createRequire(import.meta.url);
@@ -15,14 +15,14 @@ let gyp;
 try {
   gyp = join(dirname(require.resolve('node-gyp/package.json')), 'bin', 'node-gyp.js');
 } catch {
-  console.warn('@bmapkit/extent-source: node-gyp is not installed; the native addon was not built');
+  console.warn('@bmapkit/native: node-gyp is not installed; the native addon was not built');
   process.exit(0);
 }
 const r = spawnSync(process.execPath, [gyp, 'rebuild'], { stdio: 'inherit', cwd: new URL('..', import.meta.url).pathname });
 if (r.status !== 0) {
   console.warn(
-    '@bmapkit/extent-source: building the native addon failed (it needs python3, make, a C compiler and the Node headers); ' +
-      "'bmaptool create' will not work until 'pnpm --filter @bmapkit/extent-source build:native' succeeds",
+    '@bmapkit/native: building the native addon failed (it needs python3, make, a C compiler and the Node headers); ' +
+      "'bmaptool create' and device checks will not work until 'pnpm --filter @bmapkit/native build:native' succeeds",
   );
 }
 process.exit(0);

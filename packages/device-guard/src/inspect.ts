@@ -1,0 +1,81 @@
+import { realpath, stat } from 'node:fs/promises';
+import { dirname, normalize, resolve } from 'node:path';
+import { BmapkitError } from '@bmapkit/bmap-format';
+import { describeBlockDevice, type BlockDevice } from './sysfs.js';
+import { devnoOf, type SystemRoots } from './roots.js';
+
+export type DestinationKind = 'file' | 'char' | 'block';
+
+export interface Destination {
+  /** As the user gave it. */
+  path: string;
+  kind: DestinationKind;
+  /** It existed before (a failed copy leaves it partly overwritten, never deleted). */
+  existed: boolean;
+  /** For a block device: what sysfs says about it. */
+  device?: BlockDevice;
+}
+
+export interface InspectOptions {
+  /** Allow creating a regular file under /dev (a missing device node). */
+  force?: boolean;
+  roots: SystemRoots;
+  onWarning?: (message: string) => void;
+}
+
+function reason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err.code === 'ENOENT' ? 'no such file or directory' : err.code === 'EACCES' ? 'permission denied' : (err.message ?? String(e));
+}
+
+/**
+ * What DEST is, without opening it for writing: a regular file (existing or
+ * to be created), a character device, or a block device (described from
+ * sysfs). A missing node under /dev is refused unless `force` (a mistyped
+ * device name must not fill the /dev tmpfs with a regular file).
+ */
+export async function inspectDestination(dest: string, options: InspectOptions): Promise<Destination> {
+  const underDev = normalize(resolve(dest)).startsWith('/dev/') && (await onDevFilesystem(dest));
+  let st;
+  try {
+    st = await stat(dest);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new BmapkitError('DEST_OPEN', `cannot open destination file '${dest}': ${reason(e)}`, { cause: e });
+    }
+    if (underDev) {
+      if (options.force !== true) {
+        throw new BmapkitError(
+          'DEST_MISSING_DEVICE',
+          `"${dest}" does not exist; refusing to create a regular file under "/dev" (is the device name mistyped, or the card not plugged in? --force creates the file)`,
+        );
+      }
+      options.onWarning?.(`"${dest}" does not exist, creating a regular file "${dest}"`);
+    }
+    return { path: dest, kind: 'file', existed: false };
+  }
+  if (st.isBlockDevice()) {
+    const real = await realpath(dest);
+    return { path: dest, kind: 'block', existed: true, device: await describeBlockDevice(dest, real, devnoOf(st.rdev), options.roots) };
+  }
+  if (st.isDirectory()) throw new BmapkitError('DEST_OPEN', `cannot open destination file '${dest}': is a directory`);
+  if (st.isCharacterDevice()) return { path: dest, kind: 'char', existed: true };
+  if (!st.isFile()) {
+    throw new BmapkitError('DEST_OPEN', `cannot copy to '${dest}': it is neither a regular file nor a device (a pipe or socket cannot be written at offsets)`);
+  }
+  if (underDev) options.onWarning?.(`"${dest}" is under "/dev", but it is a regular file, not a device node`);
+  return { path: dest, kind: 'file', existed: true };
+}
+
+/**
+ * True when the path's directory is on the filesystem mounted at /dev itself
+ * (device nodes), not on one mounted below it such as /dev/shm.
+ */
+async function onDevFilesystem(path: string): Promise<boolean> {
+  try {
+    const [dir, dev] = await Promise.all([stat(dirname(resolve(path))), stat('/dev')]);
+    return dir.dev === dev.dev;
+  } catch {
+    return true; // a directory under /dev that does not exist: treat it as /dev
+  }
+}
