@@ -3,3 +3,5 @@ export { RangeHasher, type RangeHasherOptions } from './range-hasher.js';
 export { HashPool, defaultHashWorkers, type HashPoolOptions } from './hash-pool.js';
 export { hashFileRanges, type HashFileRangesOptions } from './hash-file-ranges.js';
 export { verifyChecksums, type VerifyOptions } from './verify.js';
+export { readBack, type ReadBack, type ReadBackFile, type ReadBackOptions } from './read-back.js';
+export { compareDigests, digestStream, type RangeMismatch } from './compare.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BlockRange, ImageChunk } from '@bmapkit/bmap-format';
 import { fileExtents } from '@bmapkit/extent-source';
-import { fileRangeWriter } from '../src/index.js';
+import { rangeWriter } from '../src/index.js';
 
 let dir: string;
 beforeAll(() => {
@@ -29,7 +29,7 @@ function chunksFor(ranges: BlockRange[], imageSize: number, fill: (i: number) =>
 async function write(path: string, chunks: ImageChunk[], options: { imageSize?: number; ranges: BlockRange[]; kind?: 'file' | 'char' }) {
   const handle = await open(path, 'w');
   let synced = false;
-  const writer = fileRangeWriter(handle, {
+  const writer = rangeWriter(handle, {
     dest: path,
     bmap: { ranges: options.ranges, blockSize: BS },
     imageSize: options.imageSize,
@@ -45,7 +45,7 @@ async function write(path: string, chunks: ImageChunk[], options: { imageSize?: 
   return { writer, synced };
 }
 
-describe('fileRangeWriter', () => {
+describe('rangeWriter to files and character devices', () => {
   const ranges: BlockRange[] = [{ first: 1, last: 2 }, { first: 10, last: 10 }, { first: 63, last: 63 }];
   const size = 63 * BS + 100; // partial last block
   const fill = (i: number) => (i % 251) + 1;
@@ -75,7 +75,7 @@ describe('fileRangeWriter', () => {
   it('a full device is DEST_FULL, naming the blocks', async () => {
     await expect(write('/dev/full', chunksFor(ranges, size, fill), { ranges, kind: 'char' })).rejects.toMatchObject({
       code: 'DEST_FULL',
-      message: "error while writing blocks 1-2 of '/dev/full': no space left on device",
+      message: "error while writing blocks 1-2 of '/dev/full': no space left on device (the image does not fit)",
     });
   });
 

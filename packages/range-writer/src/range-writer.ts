@@ -1,0 +1,153 @@
+import { BmapkitError, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
+import { DirectStage } from './direct-stage.js';
+import { writeFully, type PositionedFile } from './positioned.js';
+import { DEFAULT_RETRY, withRetries, type RetryPolicy } from './write-errors.js';
+
+export type DestinationKind = 'file' | 'char' | 'block';
+
+export interface RangeWriterOptions {
+  /** How the destination is named in messages. */
+  dest: string;
+  /** Block size and ranges, to name the blocks a failed write was for. */
+  bmap: Pick<Bmap, 'ranges' | 'blockSize'>;
+  /** The image size when known: a regular file is cut to it before and after writing, so holes stay holes. */
+  imageSize?: number;
+  /**
+   * file: truncated to 0 and sized first, sized again and fsynced at the end.
+   * block: never truncated; fsynced every `syncEvery` bytes and at the end.
+   * char (/dev/null): written only.
+   */
+  kind: DestinationKind;
+  /** fsync after this many bytes (default 6 MiB for block devices, as the reference; only with `afterSync` for files). */
+  syncEvery?: number;
+  /** The handle is O_DIRECT: data is staged in aligned buffers of this sector size (edges read from `reader`). */
+  direct?: { sectorSize: number; reader?: PositionedFile; stageBytes?: number };
+  /** Transient errors (EIO, EBUSY) are retried (default 3 times, from 100 ms, x4 each). */
+  retry?: Partial<RetryPolicy>;
+  /** Chunks queued while a write is in flight (default 8): decoding and hashing go on meanwhile. */
+  queueDepth?: number;
+  /** Called once all data is written, just before the final fsync (to say so). */
+  beforeSync?: () => void;
+  /**
+   * After each fsync, the chunks it made durable, in order (for read-back
+   * verification). Runs while writing goes on; the writer waits for the
+   * previous call before starting the next, and for the last one at close.
+   */
+  afterSync?: (chunks: ImageChunk[]) => Promise<void>;
+}
+
+export interface RangeWriter extends WritableStream<ImageChunk> {
+  /** Bytes written so far. */
+  readonly bytesWritten: () => number;
+  /** One past the highest byte written: the image size when it was not known. */
+  readonly end: () => number;
+  /** Writes one chunk again and fsyncs it (read-back verification found it wrong). */
+  readonly rewrite: (chunk: ImageChunk) => Promise<void>;
+}
+
+const BLOCK_SYNC_EVERY = 6 << 20;
+
+/**
+ * Writes ImageChunks at their offsets into an open destination: only mapped
+ * data is written, with positioned writes, so holes stay holes in a file and
+ * old content stays in a device's unmapped blocks.
+ */
+export function rangeWriter(handle: PositionedFile, options: RangeWriterOptions): RangeWriter {
+  const { dest, bmap, kind } = options;
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const syncEvery = options.syncEvery ?? (kind === 'block' ? BLOCK_SYNC_EVERY : options.afterSync !== undefined ? BLOCK_SYNC_EVERY : Infinity);
+  const stage = options.direct === undefined ? undefined : new DirectStage(options.direct.sectorSize, options.direct.stageBytes ?? 1 << 20, options.direct.reader);
+  let written = 0;
+  let end = 0;
+  let sinceSync = 0;
+  /** Chunks written since the last fsync (kept only for afterSync). */
+  let unsynced: ImageChunk[] = [];
+  let check: Promise<void> | undefined;
+
+  const blocks = (offset: number, length: number) =>
+    `writing blocks ${Math.floor(offset / bmap.blockSize)}-${Math.floor((offset + Math.max(length, 1) - 1) / bmap.blockSize)}`;
+  const put = (data: Uint8Array, position: number) => withRetries(() => writeFully(handle, data, position), retry, dest, blocks(position, data.byteLength));
+  const sync = () => withRetries(() => handle.sync(), retry, dest, 'synchronizing');
+
+  const flushStage = async () => {
+    const sealed = await stage?.seal();
+    if (sealed !== undefined) await put(sealed.data, sealed.position);
+  };
+
+  const writeChunk = async (chunk: ImageChunk) => {
+    if (stage === undefined) return put(chunk.data, chunk.offset);
+    let done = 0;
+    while (done < chunk.data.byteLength) {
+      const n = stage.place(chunk.offset + done, chunk.data.subarray(done));
+      if (n === 0 || done + n < chunk.data.byteLength) await flushStage();
+      done += n;
+    }
+  };
+
+  /** fsync, then hand what it made durable to afterSync (after the previous call is done). */
+  const syncAndCheck = async () => {
+    await flushStage();
+    await sync();
+    sinceSync = 0;
+    if (options.afterSync === undefined) return;
+    const batch = unsynced;
+    unsynced = [];
+    if (check !== undefined) await check;
+    check = options.afterSync(batch);
+    check.catch(() => undefined); // surfaced by the next await
+  };
+
+  const stream = new WritableStream<ImageChunk>(
+    {
+      async start() {
+        if (kind !== 'file') return;
+        try {
+          await handle.truncate(0);
+          if (options.imageSize !== undefined) await handle.truncate(options.imageSize);
+        } catch (e) {
+          throw new BmapkitError('DEST_IO', `cannot truncate file '${dest}': ${(e as Error).message}`, { cause: e });
+        }
+      },
+      async write(chunk) {
+        if (sinceSync >= syncEvery && kind !== 'char') await syncAndCheck();
+        await writeChunk(chunk);
+        if (options.afterSync !== undefined) unsynced.push(chunk);
+        written += chunk.data.byteLength;
+        sinceSync += chunk.data.byteLength;
+        end = Math.max(end, chunk.offset + chunk.data.byteLength);
+      },
+      async close() {
+        await flushStage();
+        if (kind === 'char') {
+          options.beforeSync?.(); // nothing to truncate or sync (the reference skips /dev/null's fsync)
+          return;
+        }
+        if (kind === 'file') {
+          try {
+            await handle.truncate(options.imageSize ?? end);
+          } catch (e) {
+            throw new BmapkitError('DEST_IO', `cannot truncate file '${dest}': ${(e as Error).message}`, { cause: e });
+          }
+        }
+        options.beforeSync?.();
+        await syncAndCheck();
+        await check;
+      },
+    },
+    { highWaterMark: options.queueDepth ?? 8 },
+  );
+
+  const rewrite = async (chunk: ImageChunk) => {
+    if (options.direct === undefined) {
+      await put(chunk.data, chunk.offset);
+    } else {
+      const one = new DirectStage(options.direct.sectorSize, Math.ceil((chunk.data.byteLength + 2 * options.direct.sectorSize) / 4096) * 4096, options.direct.reader);
+      one.place(chunk.offset, chunk.data);
+      const sealed = (await one.seal())!;
+      await put(sealed.data, sealed.position);
+    }
+    await sync();
+  };
+
+  return Object.assign(stream, { bytesWritten: () => written, end: () => end, rewrite });
+}
