@@ -7,6 +7,7 @@ import { VERSION } from './version.js';
 import { check } from './commands/check.js';
 import { create } from './commands/create.js';
 import { copy, type CopyOptions } from './commands/copy.js';
+import { verify, type VerifyCommandOptions } from './commands/verify.js';
 
 export interface MainIO {
   argv: string[];
@@ -59,7 +60,7 @@ export async function main(io: MainIO): Promise<number> {
     .command('copy')
     .description('copy an image to a file or device, writing only the blocks its bmap lists')
     .argument('<IMAGE>', 'the image: a path, or - for standard input; compressed images are detected and decoded')
-    .argument('<DEST>', 'the destination file')
+    .argument('<DEST>', 'the destination: a block device (/dev/sdX, /dev/disk/by-id/...) or a file')
     .option('--bmap <BMAP>', 'the bmap file (default: found next to the image)')
     .option('--nobmap', 'allow copying without a bmap: every byte of the image is written')
     .option('--bmap-sig <SIG>', 'detached OpenPGP signature of the bmap')
@@ -69,9 +70,23 @@ export async function main(io: MainIO): Promise<number> {
     .option('--no-verify', 'do not verify the range checksums (the bmap file checksum still is)')
     .option('--psplash-pipe <PATH>', 'write progress to a psplash FIFO')
     .option('--removable-device', 'copy only to a removable block device')
+    .option('--verify-written', 'read every range back from DEST after it is flushed (bypassing the page cache), compare, and rewrite what differs')
+    .option('--direct', 'write to the block device with O_DIRECT (no page cache)')
+    .option('--no-tune', 'leave the I/O scheduler and bdi/max_ratio of the device alone')
+    .option('--force', 'create DEST under /dev as a regular file when no such device exists')
     .option('--json', 'print JSON-lines events on stdout: start, bmap, progress, done, error')
     .action(async (image: string, dest: string, opts: CopyOptions) => {
       await copy(image, dest, opts, log, io);
+    });
+
+  program
+    .command('verify')
+    .description('check a device, file or image against a bmap without writing; lists every range that differs')
+    .argument('<IMAGE_OR_DEST>', 'a block device, a written file, or an image (compressed images are decoded; - for stdin)')
+    .option('--bmap <BMAP>', 'the bmap (needed for a device; for an image, found next to it by default)')
+    .addOption(new Option('--json', 'print the result as one JSON object on stdout'))
+    .action(async (target: string, opts: VerifyCommandOptions) => {
+      await verify(target, opts, log, io.stdout);
     });
 
   program

@@ -14,7 +14,13 @@ export interface TuningOptions {
 export interface DeviceTuning {
   /** What was changed: [sysfs file, old value, new value]. */
   readonly changes: ReadonlyArray<readonly [string, string, string]>;
-  /** Puts every changed value back, in reverse order; safe to call twice. Throws DEST_TUNING when a value cannot be restored. */
+  /** Makes the changes (once). */
+  apply(): Promise<void>;
+  /**
+   * Puts every changed value back, in reverse order, after waiting for an
+   * apply() in progress (a signal may come in the middle of it); safe to call
+   * twice. Throws DEST_TUNING when a value cannot be restored.
+   */
   restore(): Promise<void>;
 }
 
@@ -40,9 +46,45 @@ const UDEV_HINT =
  * reverse order. Lack of permission is a warning, never a failure.
  */
 export async function tuneDevice(device: BlockDevice, options: TuningOptions): Promise<DeviceTuning> {
+  const tuning = deviceTuning(device, options);
+  await tuning.apply();
+  return tuning;
+}
+
+/**
+ * The same, in two steps: the object exists before anything is changed, so
+ * that a signal handler installed first can always restore what was done.
+ */
+export function deviceTuning(device: BlockDevice, options: TuningOptions): DeviceTuning {
+  const changes: Array<readonly [string, string, string]> = [];
+  let applying: Promise<void> | undefined;
+  let restored = false;
+  return {
+    changes,
+    apply() {
+      applying ??= applyTuning(device, options, changes);
+      return applying;
+    },
+    async restore() {
+      await applying?.catch(() => undefined);
+      if (restored) return;
+      restored = true;
+      const failures: string[] = [];
+      for (const [path, old] of [...changes].reverse()) {
+        try {
+          await writeFile(path, old);
+        } catch (e) {
+          failures.push(`cannot restore ${path} to '${old}': ${(e as Error).message}`);
+        }
+      }
+      if (failures.length > 0) throw new BmapkitError('DEST_TUNING', failures.join('; '));
+    },
+  };
+}
+
+async function applyTuning(device: BlockDevice, options: TuningOptions, changes: Array<readonly [string, string, string]>): Promise<void> {
   let base = await realpath(join(options.roots.sys, 'dev', 'block', device.devno)).catch(() => device.sysDir);
   if (!(await stat(join(base, 'queue')).then(() => true, () => false))) base = dirname(base);
-  const changes: Array<readonly [string, string, string]> = [];
   let hinted = false;
   const hint = () => {
     if (!hinted) options.onInfo?.(UDEV_HINT);
@@ -79,22 +121,4 @@ export async function tuneDevice(device: BlockDevice, options: TuningOptions): P
     );
     hint();
   }
-
-  let restored = false;
-  return {
-    changes,
-    async restore() {
-      if (restored) return;
-      restored = true;
-      const failures: string[] = [];
-      for (const [path, old] of [...changes].reverse()) {
-        try {
-          await writeFile(path, old);
-        } catch (e) {
-          failures.push(`cannot restore ${path} to '${old}': ${(e as Error).message}`);
-        }
-      }
-      if (failures.length > 0) throw new BmapkitError('DEST_TUNING', failures.join('; '));
-    },
-  };
 }

@@ -102,6 +102,7 @@ describe.skipIf(!support.ok)('device-guard on real loop devices', () => {
     const queue = `/sys/block/${basename(l.dev)}/queue/scheduler`;
     const ratio = `/sys/block/${basename(l.dev)}/bdi/max_ratio`;
     writeFileSync(queue, 'mq-deadline');
+    writeFileSync(ratio, '100'); // loop devices outlive detaching: start from the default
     const d = await guardDestination(l.dev);
     const tuning = await tuneDevice(d.device!, { roots: { sys: '/sys', proc: '/proc' } });
     expect(readFileSync(queue, 'utf8')).toMatch(/\[none\]/);

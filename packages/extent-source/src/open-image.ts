@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { fstatSync, createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
+import { readableFromNode } from './node-readable.js';
 import { BmapkitError } from '@bmapkit/bmap-format';
 import { fsReason } from './fs-reason.js';
 import { openFileSource, type RandomAccessSource } from './file-source.js';
@@ -47,7 +47,7 @@ export async function openImage(uri: string): Promise<ImageSource> {
     uri,
     kind: 'file',
     size,
-    stream: () => Readable.toWeb(createReadStream(uri, { highWaterMark: 1 << 20 })) as ReadableStream<Uint8Array>,
+    stream: () => readableFromNode(createReadStream(uri, { highWaterMark: 1 << 20 })),
     randomAccess: () => (size === undefined ? undefined : openFileSource(uri)),
   };
 }
@@ -64,7 +64,7 @@ function openStdin(): ImageSource {
     uri: '-',
     kind: 'stdin',
     size,
-    stream: () => Readable.toWeb(process.stdin) as ReadableStream<Uint8Array>,
+    stream: () => readableFromNode(process.stdin),
     randomAccess: () => undefined,
   };
 }

@@ -1,12 +1,16 @@
 import { access } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { BmapkitError, humanSize, humanTime, isClearsigned, type Bmap } from '@bmapkit/bmap-format';
+import { BmapkitError, humanSize, humanTime, isBmapkitError, isClearsigned, type Bmap } from '@bmapkit/bmap-format';
 import { bmapSummary, geometryLine } from '../bmap-lines.js';
 import { peek } from '@bmapkit/decompress-stream';
 import { openImage } from '@bmapkit/extent-source';
 import { checkConflicts, type CopyOptions } from '../copy/options.js';
 import { findBmap } from '../copy/find-bmap.js';
-import { cleanUpDestination, inspectDestination, openDestination } from '../copy/destination.js';
+import { deviceTuning, guardDestination, openDestination, openForReadBack, type DeviceTuning, type GuardedDestination } from '@bmapkit/device-guard';
+import { blockDeviceSectorSize } from '@bmapkit/native';
+import type { FileHandle } from 'node:fs/promises';
+import { cleanUpDestination } from '../copy/destination.js';
+import { corruptingWrites } from '../copy/fault-injection.js';
 import { prepareImage, runCopy } from '../copy/pipeline.js';
 import { psplashReporter } from '../copy/psplash.js';
 import { combine, jsonProgressSink, psplashSink, terminalSink } from '../copy/progress.js';
@@ -84,61 +88,131 @@ async function run(
     }
   }
 
-  const dest = await inspectDestination(destPath, log);
-  if (o.removableDevice === true) {
-    throw new BmapkitError(
-      'DEST_NOT_REMOVABLE',
-      `Destination file ${destPath} is not a block device. But the removable-device option expects the destination file to be one.`,
-    );
+  const dest = await guardDestination(destPath, {
+    imageSize: bmap?.imageSize ?? prepared.knownSize,
+    image: imagePath,
+    removable: o.removableDevice === true,
+    force: o.force === true,
+    direct: o.direct === true,
+    onWarning: (w) => log.warning(w),
+  });
+  if (o.verifyWritten === true && dest.kind === 'char') {
+    throw new BmapkitError('USAGE', `--verify-written cannot read back '${destPath}', a character device; leave it out`);
   }
   const progress = combine([
     psplashSink(psplashReporter(o.psplashPipe, log)),
     io.stderr.isTTY === true && log.verbosity === 'normal' && emit === undefined ? terminalSink(log.prog, (s) => io.stderr.write(s)) : undefined,
     emit === undefined ? undefined : jsonProgressSink(emit),
   ]);
-  const handle = await openDestination(dest);
-  log.info(
-    bmapPath === undefined
-      ? `no bmap given, copy entire image to '${destPath}'`
-      : `copying image '${basename(imagePath)}' to file '${basename(destPath)}' using bmap file '${basename(bmapPath)}'`,
-  );
-  const t0 = performance.now();
+
+  // Only now is DEST opened: everything above has passed. The signal
+  // handlers come first, so that whatever has been set up is undone.
+  let opened: OpenedDestination | undefined;
+  const tuning: DeviceTuning | undefined =
+    dest.device !== undefined && o.tune ? deviceTuning(dest.device, { roots: { sys: '/sys', proc: '/proc' }, onWarning: (w: string) => log.warning(w), onInfo: (i: string) => log.info(i) }) : undefined;
   let result;
   let interrupted = false;
-  const abandon = () => handle.close().catch(() => undefined).then(() => cleanUpDestination(dest, log));
+  let writing = false;
+  const abandon = async (): Promise<string | undefined> => {
+    await opened?.close().catch(() => undefined);
+    await tuning?.restore().catch((e: Error) => log.error(e.message));
+    return writing || (dest.kind === 'file' && !dest.existed) ? cleanUpDestination(dest) : undefined;
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     interrupted = true;
     log.error('interrupted, exiting');
-    void abandon().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    void abandon()
+      .then((note) => note !== undefined && log.error(note))
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  let t0 = 0;
   try {
+    opened = await openAll(dest, o);
+    await tuning?.apply();
+    const target = dest.kind === 'block' ? `block device '${destPath}'` : `file '${basename(destPath)}'`;
+    log.info(
+      bmapPath === undefined
+        ? `no bmap given, copy entire image to '${destPath}'`
+        : `copying image '${basename(imagePath)}' to ${target} using bmap file '${basename(bmapPath)}'`,
+    );
+    t0 = performance.now();
+    const { handle } = opened;
+    writing = true;
     result = await runCopy({
       prepared,
       bmap,
       verify: o.verify,
-      dest: { path: destPath, kind: dest.kind, handle },
+      dest: {
+        path: destPath,
+        kind: dest.kind,
+        handle: corruptingWrites(handle, process.env['BMAPKIT_TEST_CORRUPT_WRITES']),
+        ...(opened.direct === undefined ? {} : { direct: opened.direct }),
+      },
+      ...(opened.readBack === undefined
+        ? {}
+        : {
+            readBack: {
+              ...opened.readBack,
+              onMismatch: (first: number, last: number, attempt: number) =>
+                log.warning(`blocks ${first}-${last} of '${destPath}' read back wrong; rewriting them (attempt ${attempt})`),
+            },
+          }),
       beforeSync: () => {
         progress?.finish();
         log.info(`synchronizing '${destPath}'`);
       },
       onProgress: progress?.update,
     });
-    await handle.close();
+    await opened.close();
+    await tuning?.restore();
   } catch (e) {
     if (interrupted) await new Promise(() => undefined); // the signal handler cleans up and exits; this error is its echo
-    await abandon();
+    const note = await abandon();
+    if (note !== undefined && isBmapkitError(e)) e.message = `${e.message}; ${note}`;
     throw e;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  if (o.verifyWritten === true) {
+    log.info(`read back and verified ${humanSize(result.bytes)} from '${destPath}'${opened?.readBack?.direct === true ? ' (direct I/O)' : ''}${result.rewrites > 0 ? `, ${result.rewrites} chunk(s) rewritten` : ''}`);
+  }
   const seconds = (performance.now() - t0) / 1000;
   const rate = (bytes: number) => Math.floor(bytes / Math.max(seconds, 1e-9));
   const copied = bmap === undefined ? result.imageSize : bmap.mappedBlocksCount * bmap.blockSize;
   log.info(`copying time: ${humanTime(seconds)}, copying speed ${humanSize(rate(copied))}/sec`);
-  emit?.({ event: 'done', bytesWritten: result.bytes, imageSize: result.imageSize, seconds, bytesPerSecond: rate(result.bytes) });
+  emit?.({ event: 'done', bytesWritten: result.bytes, imageSize: result.imageSize, seconds, bytesPerSecond: rate(result.bytes), rewrites: result.rewrites });
+}
+
+interface OpenedDestination {
+  handle: FileHandle;
+  direct?: { sectorSize: number; reader: FileHandle };
+  readBack?: { reader: FileHandle; direct: boolean };
+  close(): Promise<void>;
+}
+
+/** Opens DEST for writing and, when asked, a second read-only descriptor for O_DIRECT edges and read-back. */
+async function openAll(dest: GuardedDestination, o: CopyOptions): Promise<OpenedDestination> {
+  const handle = await openDestination(dest, { direct: o.direct === true });
+  const extra: FileHandle[] = [];
+  const close = async () => {
+    for (const h of [handle, ...extra]) await h.close().catch(() => undefined);
+  };
+  try {
+    const out: OpenedDestination = { handle, close };
+    if (o.direct === true || o.verifyWritten === true) {
+      const rb = await openForReadBack(dest);
+      extra.push(rb.handle);
+      if (o.direct === true) out.direct = { sectorSize: blockDeviceSectorSize(handle.fd), reader: rb.handle };
+      if (o.verifyWritten === true) out.readBack = { reader: rb.handle, direct: rb.direct };
+    }
+    return out;
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }
 
 /** An IMAGE that is itself a bmap means swapped or mistaken arguments: never copy it raw. */

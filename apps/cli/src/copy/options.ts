@@ -12,6 +12,14 @@ export interface CopyOptions {
   removableDevice?: boolean;
   /** JSON-lines events on stdout (start, bmap, progress, done, error). */
   json?: boolean;
+  /** Create a missing /dev/... path as a regular file (refused without it: a typo). */
+  force?: boolean;
+  /** O_DIRECT writes to a block device. */
+  direct?: boolean;
+  /** Read each batch back from DEST after it is flushed and compare; rewrite bad chunks. */
+  verifyWritten?: boolean;
+  /** Tune the device's I/O scheduler and dirty ratio while writing (default on). */
+  tune: boolean;
 }
 
 /** Pairs the reference refuses before any file is touched (exit 1). */

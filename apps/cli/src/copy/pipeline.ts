@@ -1,9 +1,8 @@
-import type { FileHandle } from 'node:fs/promises';
 import { mappedByteCount, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
 import { decompress } from '@bmapkit/decompress-stream';
 import { readExtents, selectRanges, type ImageSource } from '@bmapkit/extent-source';
-import { fileRangeWriter } from '@bmapkit/range-writer';
-import { verifyChecksums } from '@bmapkit/verifier';
+import { rangeWriter, type DestinationKind, type PositionedFile, type RangeWriter } from '@bmapkit/range-writer';
+import { readBack, verifyChecksums, type ReadBackFile } from '@bmapkit/verifier';
 
 export interface PreparedImage {
   image: ImageSource;
@@ -27,23 +26,46 @@ export interface CopyPlan {
   /** The bmap, or undefined for --nobmap. */
   bmap: Bmap | undefined;
   verify: boolean;
-  dest: { path: string; kind: 'file' | 'char'; handle: FileHandle };
+  dest: {
+    path: string;
+    kind: DestinationKind;
+    handle: PositionedFile;
+    /** The handle is O_DIRECT: sector size, and a read-only O_DIRECT descriptor for unaligned edges. */
+    direct?: { sectorSize: number; reader: PositionedFile };
+  };
+  /** Read each flushed batch back from DEST (`direct`: the reader is O_DIRECT) and rewrite what differs. */
+  readBack?: { reader: ReadBackFile; direct: boolean; onMismatch: (first: number, last: number, attempt: number) => void };
   beforeSync: () => void;
   /** Told the bytes copied so far and the total (undefined when unknown) as chunks pass. */
   onProgress?: ((done: number, total: number | undefined) => void) | undefined;
 }
 
 /** Wires the copy pipeline and runs it; resolves with the number of bytes written and the image size. */
-export async function runCopy(plan: CopyPlan): Promise<{ bytes: number; imageSize: number }> {
+export async function runCopy(plan: CopyPlan): Promise<{ bytes: number; imageSize: number; rewrites: number }> {
   const { prepared, bmap } = plan;
   const name = prepared.image.uri;
   const geometry = bmap ?? wholeImage(prepared.knownSize);
-  const writer = fileRangeWriter(plan.dest.handle, {
+  const blocks = geometry ?? { ranges: [], blockSize: 4096 };
+  const rb = plan.readBack;
+  const checker =
+    rb === undefined
+      ? undefined
+      : readBack({
+          reader: rb.reader,
+          direct: rb.direct,
+          bmap: { ...blocks, imageSize: geometry?.imageSize ?? Number.MAX_SAFE_INTEGER, checksumType: plan.verify ? bmap?.checksumType : undefined },
+          dest: plan.dest.path,
+          rewrite: (chunk) => writer.rewrite(chunk),
+          onMismatch: (c, attempt) => rb.onMismatch(Math.floor(c.offset / blocks.blockSize), Math.floor((c.offset + c.data.byteLength - 1) / blocks.blockSize), attempt),
+        });
+  const writer: RangeWriter = rangeWriter(plan.dest.handle, {
     dest: plan.dest.path,
-    bmap: geometry ?? { ranges: [], blockSize: 4096 },
+    bmap: blocks,
     imageSize: geometry?.imageSize,
     kind: plan.dest.kind,
     beforeSync: plan.beforeSync,
+    ...(plan.dest.direct === undefined ? {} : { direct: plan.dest.direct }),
+    ...(checker === undefined ? {} : { afterSync: (chunks: ImageChunk[]) => checker.check(chunks) }),
   });
   let chunks: ReadableStream<ImageChunk>;
   const access = prepared.format === undefined && geometry !== undefined ? prepared.image.randomAccess() : undefined;
@@ -58,7 +80,7 @@ export async function runCopy(plan: CopyPlan): Promise<{ bytes: number; imageSiz
   if (bmap !== undefined && plan.verify) chunks = chunks.pipeThrough(verifyChecksums(bmap, { image: name }));
   if (plan.onProgress !== undefined) chunks = chunks.pipeThrough(counting(geometry === undefined ? undefined : mappedByteCount(geometry), plan.onProgress));
   await chunks.pipeTo(writer);
-  return { bytes: writer.bytesWritten(), imageSize: geometry?.imageSize ?? writer.end() };
+  return { bytes: writer.bytesWritten(), imageSize: geometry?.imageSize ?? writer.end(), rewrites: checker?.stats().rewrites ?? 0 };
 }
 
 /** --nobmap with a known size: one range over the whole image, in 4096-byte blocks, as the reference. */
