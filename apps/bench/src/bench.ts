@@ -24,7 +24,7 @@ for (let i = 0; i < rest.length; i++) {
 if (command !== 'create' && command !== 'copy') {
   console.error(
     'usage: pnpm bench create|copy [--kind fs-like|random-sparse] [--size 4G] [--mapped 660M] [--runs 5] [--dir DIR] [--json FILE] [--no-sha-ext]\n' +
-      '       copy also takes [--formats raw,zst,gz,xz] [--dest-dir /dev/shm]',
+      '       copy also takes [--formats raw,zst,gz,xz] [--dest-dir /dev/shm] [--dest loop] (a loop device over a file in --dest-dir; root)',
   );
   process.exit(2);
 }
@@ -36,7 +36,7 @@ const image = ensureImage(repo, opts['dir']!, workload, log);
 const env = opts['no-sha-ext'] === 'yes' ? { ...process.env, OPENSSL_ia32cap: ':~0x20000000' } : process.env;
 if (command === 'copy') {
   const formats = (opts['formats'] ?? 'raw,zst,gz,xz').split(',');
-  const { results, text } = copyBench({ repo, image, workload, runs: Number(opts['runs']), destDir: opts['dest-dir'] ?? '/dev/shm', formats, env, log });
+  const { results, text } = copyBench({ repo, image, workload, runs: Number(opts['runs']), destDir: opts['dest-dir'] ?? '/dev/shm', loop: opts['dest'] === 'loop', formats, env, log });
   const cpu = cpuInfo();
   console.log(`copy: ${image} (${workload.kind}), ${opts['runs']} interleaved runs; cpu: ${cpu.model}, SHA extensions ${cpu.shaExtensions && opts['no-sha-ext'] !== 'yes' ? 'used' : 'not used'}\n`);
   console.log(text);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { interleave, type Contender } from './interleave.js';
 import { table, type ToolResult } from './report.js';
@@ -11,6 +11,8 @@ export interface CopyBenchOptions {
   workload: Workload;
   runs: number;
   destDir: string;
+  /** Copy to a loop device over a file in destDir (root), instead of to a file. */
+  loop: boolean;
   formats: string[];
   env: NodeJS.ProcessEnv;
   log: (s: string) => void;
@@ -38,12 +40,20 @@ export function copyBench(o: CopyBenchOptions): { results: Record<string, ToolRe
   if (!hasRef) o.log('the Python bmaptool is not installed (apt-get install bmap-tools): measuring bmapkit alone');
   const results: Record<string, ToolResult[]> = {};
   const lines: string[] = [];
-  for (const format of o.formats) {
+  const loop = o.loop ? attachLoop(join(o.destDir, 'bench-loop-backing.img'), statSync(o.image).size) : undefined;
+  try {
+    for (const format of o.formats) copyFormat(format);
+  } finally {
+    loop?.detach();
+  }
+  return { results, text: lines.join('\n') };
+
+  function copyFormat(format: string): void {
     const maker = MAKERS[format];
     if (maker === undefined) throw new Error(`unknown format '${format}' (known: ${Object.keys(MAKERS).join(', ')})`);
     if (spawnSync(maker.tool, ['--version'], { stdio: 'ignore' }).error) {
       o.log(`skipping ${format}: ${maker.tool} is not installed`);
-      continue;
+      return;
     }
     const src = `${o.image}${maker.ext}`;
     if (!existsSync(src)) {
@@ -51,12 +61,32 @@ export function copyBench(o: CopyBenchOptions): { results: Record<string, ToolRe
       const r = spawnSync('sh', ['-c', maker.cmd(o.image, src)], { stdio: 'inherit' });
       if (r.status !== 0) throw new Error(`could not make ${src}`);
     }
-    const dest = join(o.destDir, `bench-copy-${format}.img`);
+    const dest = loop?.dev ?? join(o.destDir, `bench-copy-${format}.img`);
     const contenders: Contender[] = [{ name: 'bmapkit', argv: [process.execPath, bmapkit, '-q', 'copy', '--bmap', bmap, src, dest] }];
     if (hasRef) contenders.push({ name: 'bmaptool', argv: ['bmaptool', '-q', 'copy', '--bmap', bmap, src, dest] });
-    results[format] = interleave(contenders, o.runs, o.env, () => rmSync(dest, { force: true }));
-    rmSync(dest, { force: true });
-    lines.push(`copy ${format === 'raw' ? 'raw image' : `.${format}`} -> ${o.destDir}`, table(results[format]!, 'bmaptool'), '');
+    const clean = () => (loop === undefined ? rmSync(dest, { force: true }) : undefined);
+    results[format] = interleave(contenders, o.runs, o.env, clean);
+    clean();
+    lines.push(`copy ${format === 'raw' ? 'raw image' : `.${format}`} -> ${loop === undefined ? o.destDir : `${loop.dev} (loop device on ${o.destDir})`}`, table(results[format]!, 'bmaptool'), '');
   }
-  return { results, text: lines.join('\n') };
+}
+
+/** A loop device over a sparse file of `size` bytes (detach() also removes the file). */
+function attachLoop(backing: string, size: number): { dev: string; detach(): void } {
+  const fd = openSync(backing, 'w');
+  ftruncateSync(fd, size);
+  closeSync(fd);
+  const r = spawnSync('losetup', ['-f', '--show', backing], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    rmSync(backing, { force: true });
+    throw new Error(`cannot attach a loop device (needs root): ${r.stderr.trim()}`);
+  }
+  const dev = r.stdout.trim();
+  return {
+    dev,
+    detach() {
+      spawnSync('losetup', ['-d', dev]);
+      rmSync(backing, { force: true });
+    },
+  };
 }
