@@ -1,4 +1,3 @@
-import { access } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { BmapkitError, humanSize, humanTime, isBmapkitError, isClearsigned, type Bmap } from '@bmapkit/bmap-format';
 import { bmapSummary, geometryLine } from '../bmap-lines.js';
@@ -9,6 +8,7 @@ import { findBmap } from '../copy/find-bmap.js';
 import { deviceTuning, guardDestination, openDestination, openForReadBack, type DeviceTuning, type GuardedDestination } from '@bmapkit/device-guard';
 import { blockDeviceSectorSize } from '@bmapkit/native';
 import type { FileHandle } from 'node:fs/promises';
+import { checkBmapSignature } from '@bmapkit/signature';
 import { cleanUpDestination } from '../copy/destination.js';
 import { corruptingWrites } from '../copy/fault-injection.js';
 import { prepareImage, runCopy } from '../copy/pipeline.js';
@@ -69,7 +69,7 @@ async function run(
     throw new BmapkitError('BMAP_MISSING', 'bmap file not found, please, use --nobmap option to flash without bmap');
   }
   if (found !== undefined && bmap !== undefined) {
-    await checkSignatures(found.path, found.file.clearsigned, o);
+    await checkSignatures(found.path, found.file.clearsigned, o, log);
     emit?.({
       event: 'bmap',
       path: found.path,
@@ -227,18 +227,15 @@ function refuseBmapAsImage(image: string, head: Uint8Array): void {
   }
 }
 
-/** Signature checking comes with a later release; until then a signature is never silently ignored. */
-async function checkSignatures(bmapPath: string, clearsigned: boolean, o: CopyOptions): Promise<void> {
+/** The bmap's OpenPGP signature, unless --no-sig-verify (which still lets a clearsigned bmap be used). */
+async function checkSignatures(bmapPath: string, clearsigned: boolean, o: CopyOptions, log: Logger): Promise<void> {
   if (!o.sigVerify) return;
-  const notYet = (what: string) =>
-    new BmapkitError(
-      'SIGNATURE_UNSUPPORTED',
-      `${what}, but this version of bmapkit cannot verify OpenPGP signatures yet; verify it with gpg yourself and pass --no-sig-verify`,
-    );
-  if (o.bmapSig !== undefined || o.keyring !== undefined || o.fingerprint !== undefined) throw notYet('signature verification was requested');
-  if (clearsigned) throw notYet(`bmap file '${bmapPath}' is clearsigned`);
-  for (const ext of ['.asc', '.sig']) {
-    const sig = `${bmapPath}${ext}`;
-    if (await access(sig).then(() => true, () => false)) throw notYet(`bmap file '${bmapPath}' has a signature '${sig}'`);
-  }
+  await checkBmapSignature({
+    bmap: bmapPath,
+    clearsigned,
+    ...(o.bmapSig === undefined ? {} : { signature: o.bmapSig }),
+    ...(o.fingerprint === undefined ? {} : { fingerprint: o.fingerprint }),
+    ...(o.keyring === undefined ? {} : { keyring: o.keyring }),
+    onInfo: (m) => log.info(m),
+  });
 }
