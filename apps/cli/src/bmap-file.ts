@@ -1,15 +1,20 @@
 import { open } from 'node:fs/promises';
 import { isClearsigned, scanBmap, type ScanResult } from '@bmapkit/bmap-format';
+import { isUrl, redactUrl } from '@bmapkit/extent-source';
 import { fsError } from './fs-errors.js';
+import { localCopy } from './remote-file.js';
 
 export interface BmapFile {
   scan: ScanResult;
+  /** Where the bytes are on this machine (a fetched copy for a URL): what signatures are checked against. */
+  localPath: string;
   /** The file is an OpenPGP clearsigned document (the bmap is its signed text). */
   clearsigned: boolean;
 }
 
-/** Reads, parses and fully validates a bmap file, its own checksum included. */
-export async function readBmapFile(path: string): Promise<BmapFile> {
+/** Reads, parses and fully validates a bmap file (a path or a URL), its own checksum included. */
+export async function readBmapFile(uri: string, fetched?: string): Promise<BmapFile> {
+  const path = fetched ?? (await localCopy(uri, 'bmap file', 'BMAP_OPEN'));
   let handle;
   try {
     handle = await open(path, 'r');
@@ -25,7 +30,7 @@ export async function readBmapFile(path: string): Promise<BmapFile> {
     }
     const stream = handle.createReadStream({ start: 0, autoClose: false });
     try {
-      return { scan: await scanBmap(stream, { source: path }), clearsigned: isClearsigned(head) };
+      return { scan: await scanBmap(stream, { source: isUrl(uri) ? redactUrl(uri) : path }), clearsigned: isClearsigned(head), localPath: path };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).syscall !== undefined) throw fsError('BMAP_OPEN', 'cannot read bmap file', path, e);
       throw e;

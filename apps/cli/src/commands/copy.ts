@@ -2,9 +2,10 @@ import { basename } from 'node:path';
 import { BmapkitError, humanSize, humanTime, isBmapkitError, isClearsigned, type Bmap } from '@bmapkit/bmap-format';
 import { bmapSummary, geometryLine } from '../bmap-lines.js';
 import { peek } from '@bmapkit/decompress-stream';
-import { openImage } from '@bmapkit/extent-source';
+import { isUrl, openImage, redactUrl } from '@bmapkit/extent-source';
 import { checkConflicts, type CopyOptions } from '../copy/options.js';
-import { findBmap } from '../copy/find-bmap.js';
+import { findBmap, type FoundBmap } from '../copy/find-bmap.js';
+import { fetchToTemp, localCopy } from '../remote-file.js';
 import { deviceTuning, guardDestination, openDestination, openForReadBack, type DeviceTuning, type GuardedDestination } from '@bmapkit/device-guard';
 import { blockDeviceSectorSize } from '@bmapkit/native';
 import type { FileHandle } from 'node:fs/promises';
@@ -49,14 +50,14 @@ async function run(
   emit: ((event: Record<string, unknown>) => void) | undefined,
 ): Promise<void> {
   checkConflicts(o);
-  emit?.({ event: 'start', image: imagePath, dest: destPath });
+  emit?.({ event: 'start', image: redactUrl(imagePath), dest: destPath });
   const image = await openImage(imagePath);
   // stdin can be read once: the peeked stream carries on from the start
   const sniffed = await peek(image.stream(), 4096);
   if (sniffed.head.length === 0) {
-    throw new BmapkitError('IMAGE_EMPTY', `image '${imagePath}' is empty (0 bytes): nothing to copy; check what produced it`);
+    throw new BmapkitError('IMAGE_EMPTY', `image '${image.name}' is empty (0 bytes): nothing to copy; check what produced it`);
   }
-  refuseBmapAsImage(imagePath, sniffed.head);
+  refuseBmapAsImage(image.name, sniffed.head);
   const prepared = await prepareImage(image, sniffed.stream, (w) => log.warning(w));
 
   const found = o.nobmap === true ? undefined : await findBmap(imagePath, o.bmap, log);
@@ -69,10 +70,10 @@ async function run(
     throw new BmapkitError('BMAP_MISSING', 'bmap file not found, please, use --nobmap option to flash without bmap');
   }
   if (found !== undefined && bmap !== undefined) {
-    await checkSignatures(found.path, found.file.clearsigned, o, log);
+    await checkSignatures(found, o, log);
     emit?.({
       event: 'bmap',
-      path: found.path,
+      path: redactUrl(found.path),
       discovered: found.discovered,
       ...bmapSummary(bmap),
       format: prepared.format ?? 'raw',
@@ -83,14 +84,14 @@ async function run(
       throw new BmapkitError(
         'IMAGE_SIZE',
         `cannot set image size to ${prepared.knownSize} bytes, it is known to be ${bmap.imageSize} bytes (${humanSize(bmap.imageSize)}); ` +
-          `image '${imagePath}' does not belong to bmap file '${bmapPath}'`,
+          `image '${image.name}' does not belong to bmap file '${redactUrl(bmapPath ?? '')}'`,
       );
     }
   }
 
   const dest = await guardDestination(destPath, {
     imageSize: bmap?.imageSize ?? prepared.knownSize,
-    image: imagePath,
+    image: image.name,
     removable: o.removableDevice === true,
     force: o.force === true,
     direct: o.direct === true,
@@ -135,7 +136,7 @@ async function run(
     log.info(
       bmapPath === undefined
         ? `no bmap given, copy entire image to '${destPath}'`
-        : `copying image '${basename(imagePath)}' to ${target} using bmap file '${basename(bmapPath)}'`,
+        : `copying image '${shortName(imagePath)}' to ${target} using bmap file '${shortName(bmapPath)}'`,
     );
     t0 = performance.now();
     const { handle } = opened;
@@ -215,6 +216,11 @@ async function openAll(dest: GuardedDestination, o: CopyOptions): Promise<Opened
   }
 }
 
+/** The last path component, of a URL's path for a URL (as the reference prints it). */
+function shortName(uri: string): string {
+  return isUrl(uri) && !uri.startsWith('file:') ? decodeURIComponent(new URL(uri).pathname.split('/').pop() ?? '') : basename(uri);
+}
+
 /** An IMAGE that is itself a bmap means swapped or mistaken arguments: never copy it raw. */
 function refuseBmapAsImage(image: string, head: Uint8Array): void {
   const text = new TextDecoder('latin1').decode(head);
@@ -227,13 +233,29 @@ function refuseBmapAsImage(image: string, head: Uint8Array): void {
   }
 }
 
-/** The bmap's OpenPGP signature, unless --no-sig-verify (which still lets a clearsigned bmap be used). */
-async function checkSignatures(bmapPath: string, clearsigned: boolean, o: CopyOptions, log: Logger): Promise<void> {
+/**
+ * The bmap's OpenPGP signature, unless --no-sig-verify (which still lets a
+ * clearsigned bmap be used). A remote bmap's signature is fetched too:
+ * --bmap-sig, or <bmap URL path>.asc / .sig (keeping the query).
+ */
+async function checkSignatures(found: FoundBmap, o: CopyOptions, log: Logger): Promise<void> {
   if (!o.sigVerify) return;
+  let signature = o.bmapSig === undefined ? undefined : await localCopy(o.bmapSig, 'bmap signature file', 'SIGNATURE_OPEN');
+  if (signature === undefined && !found.file.clearsigned && isUrl(found.path) && !found.path.startsWith('file:')) {
+    const m = /^([^?#]*)(\?[^#]*)?/.exec(found.path)!;
+    for (const ext of ['.asc', '.sig']) {
+      const candidate = `${m[1]}${ext}${m[2] ?? ''}`;
+      signature = await fetchToTemp(candidate, 'bmap signature file', 'SIGNATURE_OPEN').catch(() => undefined);
+      if (signature !== undefined) {
+        log.info(`discovered signature file for bmap '${redactUrl(candidate)}'`);
+        break;
+      }
+    }
+  }
   await checkBmapSignature({
-    bmap: bmapPath,
-    clearsigned,
-    ...(o.bmapSig === undefined ? {} : { signature: o.bmapSig }),
+    bmap: found.file.localPath,
+    clearsigned: found.file.clearsigned,
+    ...(signature === undefined ? {} : { signature }),
     ...(o.fingerprint === undefined ? {} : { fingerprint: o.fingerprint }),
     ...(o.keyring === undefined ? {} : { keyring: o.keyring }),
     onInfo: (m) => log.info(m),

@@ -1,7 +1,7 @@
 import { open, stat } from 'node:fs/promises';
 import { BmapkitError, humanSize, type Bmap } from '@bmapkit/bmap-format';
 import { peek } from '@bmapkit/decompress-stream';
-import { openImage, selectRanges, type ImageSource } from '@bmapkit/extent-source';
+import { openImage, redactUrl, selectRanges, type ImageSource } from '@bmapkit/extent-source';
 import { dropCache, nativeAvailable } from '@bmapkit/native';
 import { compareDigests, digestStream, hashFileRanges, type RangeMismatch } from '@bmapkit/verifier';
 import { findBmap } from '../copy/find-bmap.js';
@@ -26,27 +26,27 @@ export async function verify(target: string, o: VerifyCommandOptions, log: Logge
   }
   const image = device ? undefined : await openImage(target);
   const found = await findBmap(target, o.bmap, log);
-  if (found === undefined) throw new BmapkitError('BMAP_MISSING', `no bmap found for '${target}'; give it with --bmap`);
+  if (found === undefined) throw new BmapkitError('BMAP_MISSING', `no bmap found for '${redactUrl(target)}'; give it with --bmap`);
   const bmap = found.file.scan.bmap;
   const checked = bmap.ranges.filter((r) => r.checksum !== undefined).length;
   if (checked === 0) {
-    throw new BmapkitError('BMAP_NO_CHECKSUMS', `bmap file '${found.path}' has no range checksums, so there is nothing to verify against; create it without --no-checksum`);
+    throw new BmapkitError('BMAP_NO_CHECKSUMS', `bmap file '${redactUrl(found.path)}' has no range checksums, so there is nothing to verify against; create it without --no-checksum`);
   }
-  if (o.json !== true) log.info(`verifying '${target}' against bmap file '${found.path}': ${geometryLine(bmap)}`);
+  if (o.json !== true) log.info(`verifying '${redactUrl(target)}' against bmap file '${redactUrl(found.path)}': ${geometryLine(bmap)}`);
 
   const mismatches = compareDigests(bmap, image === undefined ? await deviceDigests(target, bmap) : await imageDigests(image, bmap, log));
   if (o.json === true) {
-    stdout.write(`${JSON.stringify({ event: 'verify', target, bmap: found.path, ranges: checked, mismatches, ok: mismatches.length === 0 })}\n`);
+    stdout.write(`${JSON.stringify({ event: 'verify', target: redactUrl(target), bmap: redactUrl(found.path), ranges: checked, mismatches, ok: mismatches.length === 0 })}\n`);
   } else {
     for (const m of mismatches) log.error(`blocks range ${m.first}-${m.last} differs: calculated ${m.actual}, bmap says ${m.expected}`);
   }
   if (mismatches.length > 0) {
     const bytes = mismatches.reduce((n, m) => n + (m.last - m.first + 1) * bmap.blockSize, 0);
-    throw new BmapkitError('RANGE_CHECKSUM', `${mismatches.length} of ${checked} ranges (${humanSize(bytes)}) of '${target}' differ from bmap file '${found.path}'`, {
+    throw new BmapkitError('RANGE_CHECKSUM', `${mismatches.length} of ${checked} ranges (${humanSize(bytes)}) of '${redactUrl(target)}' differ from bmap file '${redactUrl(found.path)}'`, {
       details: { mismatches: mismatches satisfies RangeMismatch[] },
     });
   }
-  if (o.json !== true) log.info(`all ${checked} ranges of '${target}' match the bmap`);
+  if (o.json !== true) log.info(`all ${checked} ranges of '${redactUrl(target)}' match the bmap`);
 }
 
 /** A block device, hashed in place by worker threads after its page cache is dropped, so that what is checked is the medium. */
@@ -70,12 +70,15 @@ async function deviceDigests(path: string, bmap: Bmap): Promise<string[]> {
 async function imageDigests(image: ImageSource, bmap: Bmap, log: Logger): Promise<string[]> {
   const sniffed = await peek(image.stream(), 4096);
   const prepared = await prepareImage(image, sniffed.stream, (w) => log.warning(w));
-  if (prepared.format === undefined && image.kind === 'file' && image.size !== undefined) {
+  if (prepared.format === undefined && image.path !== undefined && image.size !== undefined) {
     await prepared.stream.cancel();
     if (image.size < bmap.imageSize) {
-      throw new BmapkitError('IMAGE_TRUNCATED', `'${image.uri}' has ${image.size} bytes, but the bmap describes an image of ${bmap.imageSize} bytes`);
+      throw new BmapkitError('IMAGE_TRUNCATED', `'${image.name}' has ${image.size} bytes, but the bmap describes an image of ${bmap.imageSize} bytes`);
     }
-    return hashFileRanges(image.uri, bmap, { algorithm: bmap.checksumType ?? 'sha256' });
+    return hashFileRanges(image.path, bmap, { algorithm: bmap.checksumType ?? 'sha256' });
   }
-  return digestStream(prepared.stream.pipeThrough(selectRanges(bmap, { source: image.uri })), bmap);
+  // a raw remote image on a server with Range support: only the mapped ranges are fetched
+  const direct = prepared.format === undefined ? image.extents(bmap.ranges, bmap) : undefined;
+  if (direct !== undefined) await prepared.stream.cancel();
+  return digestStream(direct !== undefined ? await direct : prepared.stream.pipeThrough(selectRanges(bmap, { source: image.name })), bmap);
 }

@@ -19,6 +19,7 @@ export function splitExt(path: string): [string, string] {
  */
 export function bmapCandidates(image: string): string[] {
   if (image === '-') return ['-.bmap'];
+  if (/^[a-z][a-z0-9+.-]*:/i.test(image) && !image.startsWith('/')) return urlCandidates(image);
   const out: string[] = [];
   let stem = image;
   for (;;) {
@@ -28,4 +29,14 @@ export function bmapCandidates(image: string): string[] {
     stem = rest;
   }
   return out;
+}
+
+/** For a URL: the same names on the URL's path, keeping its query (signed URLs) and dropping any fragment. */
+function urlCandidates(image: string): string[] {
+  const m = /^([^?#]*)(\?[^#]*)?/.exec(image)!;
+  const path = m[1]!;
+  const query = m[2] ?? '';
+  const slash = path.lastIndexOf('/');
+  const dir = path.slice(0, slash + 1);
+  return bmapCandidates(path.slice(slash + 1) || 'image').map((name) => `${dir}${name}${query}`);
 }

@@ -1,6 +1,6 @@
 import { mappedByteCount, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
 import { decompress } from '@bmapkit/decompress-stream';
-import { readExtents, selectRanges, type ImageSource } from '@bmapkit/extent-source';
+import { selectRanges, type ImageSource } from '@bmapkit/extent-source';
 import { rangeWriter, type DestinationKind, type PositionedFile, type RangeWriter } from '@bmapkit/range-writer';
 import { readBack, verifyChecksums, type ReadBackFile } from '@bmapkit/verifier';
 
@@ -16,7 +16,8 @@ export interface PreparedImage {
 
 /** Sniffs and prepares the image's bytes (`raw`: the image's stream from its start), before anything is decided about DEST. */
 export async function prepareImage(image: ImageSource, raw: ReadableStream<Uint8Array>, onWarning: (message: string) => void): Promise<PreparedImage> {
-  const { stream, format } = await decompress(raw, { name: image.uri, onWarning });
+  // a URL's query (signed URLs) is no part of its file name
+  const { stream, format } = await decompress(raw, { name: image.kind === 'url' ? image.name.replace(/[?#].*$/, '') : image.uri, onWarning });
   const plain = format.label === 'raw';
   return { image, stream, format: plain ? undefined : format.label, knownSize: plain ? image.size : undefined };
 }
@@ -43,7 +44,7 @@ export interface CopyPlan {
 /** Wires the copy pipeline and runs it; resolves with the number of bytes written and the image size. */
 export async function runCopy(plan: CopyPlan): Promise<{ bytes: number; imageSize: number; rewrites: number }> {
   const { prepared, bmap } = plan;
-  const name = prepared.image.uri;
+  const name = prepared.image.name;
   const geometry = bmap ?? wholeImage(prepared.knownSize);
   const blocks = geometry ?? { ranges: [], blockSize: 4096 };
   const rb = plan.readBack;
@@ -68,12 +69,14 @@ export async function runCopy(plan: CopyPlan): Promise<{ bytes: number; imageSiz
     ...(checker === undefined ? {} : { afterSync: (chunks: ImageChunk[]) => checker.check(chunks) }),
   });
   let chunks: ReadableStream<ImageChunk>;
-  const access = prepared.format === undefined && geometry !== undefined ? prepared.image.randomAccess() : undefined;
-  if (access !== undefined && geometry !== undefined) {
+  // A raw image whose source can pull ranges directly (a local file, a server
+  // with Range support) is read only at the mapped ranges: holes are never read.
+  const direct = prepared.format === undefined && geometry !== undefined ? prepared.image.extents(geometry.ranges, geometry) : undefined;
+  if (direct !== undefined) {
     await prepared.stream.cancel();
-    chunks = readExtents(await access, geometry.ranges, geometry);
+    chunks = await direct;
   } else if (geometry !== undefined) {
-    chunks = prepared.stream.pipeThrough(selectRanges(geometry, { source: name }));
+    chunks = prepared.stream.pipeThrough(selectRanges(geometry, { source: prepared.image.name }));
   } else {
     chunks = prepared.stream.pipeThrough(linearChunks());
   }

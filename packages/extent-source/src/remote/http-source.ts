@@ -1,0 +1,86 @@
+import type { BlockRange, Bmap, ImageChunk } from '@bmapkit/bmap-format';
+import { httpGet, type HttpGetOptions } from './http-client.js';
+import { httpError, statusText } from './http-errors.js';
+import { fetchExtents } from './fetch-extents.js';
+import { readSpan } from './resumable.js';
+
+export interface HttpImage {
+  /** Size in bytes, when the server says (Content-Range or Content-Length). */
+  size: number | undefined;
+  /** The server honours Range requests. */
+  ranges: boolean;
+  /** The bytes from the start (the response already open; resumed after a drop). */
+  stream(): ReadableStream<Uint8Array>;
+  /** Only the mapped ranges, by Range requests; undefined when the server ignores ranges. */
+  extents(ranges: readonly BlockRange[], geometry: Pick<Bmap, 'blockSize' | 'imageSize'>): ReadableStream<ImageChunk> | undefined;
+}
+
+/** Bytes asked for by the first request: enough to recognise any format. */
+const SNIFF = 64 << 10;
+
+/**
+ * Opens an http(s) image with one GET for its first 64 KiB: the status says
+ * whether the image exists, a 206 with Content-Range that the server supports
+ * ranges and how big the image is (a server that ignores ranges answers 200
+ * with the whole image, which is then read as it comes: one request). The
+ * linear stream continues after those bytes with a second Range request
+ * only when it is read that far (a compressed image); a raw image is
+ * fetched at its mapped ranges instead, so at most 64 KiB of holes are read.
+ */
+export async function openHttp(uri: string, options: HttpGetOptions = {}): Promise<HttpImage> {
+  const url = new URL(uri);
+  let r;
+  try {
+    r = await httpGet(url, { ...options, range: { start: 0, end: SNIFF - 1 } });
+  } catch (e) {
+    throw httpError('IMAGE_OPEN', uri, 'cannot open image', e);
+  }
+  if (r.status === 416) {
+    r.body.resume();
+    return { size: 0, ranges: true, stream: () => new ReadableStream({ start: (c) => c.close() }), extents: () => undefined };
+  }
+  if (r.status !== 200 && r.status !== 206) {
+    r.body.resume();
+    throw httpError('IMAGE_OPEN', uri, `cannot open image (${statusText(r.status)})`);
+  }
+  const ranges = r.status === 206;
+  const total = ranges ? Number(/\/(\d+)\s*$/.exec(String(r.headers['content-range'] ?? ''))?.[1] ?? NaN) : Number(r.headers['content-length'] ?? NaN);
+  const size = Number.isFinite(total) ? total : undefined;
+  const first = r.body;
+  const where = r.url;
+  let used = false;
+  return {
+    size,
+    ranges,
+    stream() {
+      // the first response: the whole image (200), or its first bytes (206)
+      const head = readSpan(where, 0, ranges ? Math.min(SNIFF, size ?? SNIFF) : size, ranges, used ? undefined : first, options);
+      used = true;
+      let tail: ReturnType<typeof readSpan> | undefined;
+      return new ReadableStream<Uint8Array>(
+        {
+          async pull(controller) {
+            let r = await (tail ?? head).bytes.next();
+            if (r.done && tail === undefined && ranges && size !== undefined && size > SNIFF) {
+              tail = readSpan(where, SNIFF, size, true, undefined, options);
+              r = await tail.bytes.next();
+            }
+            if (r.done) controller.close();
+            else controller.enqueue(r.value);
+          },
+          cancel() {
+            head.destroy();
+            tail?.destroy();
+          },
+        },
+        { highWaterMark: 4 },
+      );
+    },
+    extents(rangesToFetch, geometry) {
+      if (!ranges) return undefined;
+      if (!used) first.destroy();
+      used = true;
+      return fetchExtents(where, rangesToFetch, geometry, options);
+    },
+  };
+}
