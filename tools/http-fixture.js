@@ -63,7 +63,11 @@ export async function serveFiles(root, options = {}) {
     stream.on('data', (chunk) => {
       const n = Math.min(chunk.length, limit - sent);
       if (n > 0) {
-        res.write(chunk.subarray(0, n));
+        // counted as served when handed to the socket: wait for it to drain
+        if (!res.write(chunk.subarray(0, n))) {
+          stream.pause();
+          res.once('drain', () => stream.resume());
+        }
         sent += n;
         bytes += n;
       }
@@ -73,6 +77,7 @@ export async function serveFiles(root, options = {}) {
       }
     });
     stream.on('end', () => res.end());
+    res.on('close', () => stream.destroy()); // the client went away
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();

@@ -31,7 +31,7 @@ export async function fetchToTemp(uri: string, what: string, code: string): Prom
   const out = await open(local, 'wx', 0o600);
   let size = 0;
   try {
-    const source = await openImage(uri);
+    const source = await openImage(uri, { whole: true });
     for await (const chunk of source.stream() as unknown as AsyncIterable<Uint8Array>) {
       size += chunk.byteLength;
       if (size > MAX_BYTES) throw new BmapkitError(code, `${what} '${source.name}' is larger than 512 MiB; that is not a bmap or a signature`);

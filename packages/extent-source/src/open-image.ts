@@ -42,9 +42,10 @@ export function isUrl(uri: string): boolean {
 /**
  * Opens an image: a local path, "-" for standard input, or a URL (http,
  * https, ftp, file, ssh). Fails with a typed error naming the image (a URL's
- * password never appears).
+ * password never appears). `whole`: the file will be read in full (a bmap,
+ * a signature), so an http(s) URL is fetched with one plain GET.
  */
-export async function openImage(uri: string): Promise<ImageSource> {
+export async function openImage(uri: string, options: { whole?: boolean } = {}): Promise<ImageSource> {
   if (uri === '-') return openStdin();
   if (!isUrl(uri)) return openFile(uri, uri);
   const scheme = uri.slice(0, uri.indexOf(':')).toLowerCase();
@@ -61,7 +62,7 @@ export async function openImage(uri: string): Promise<ImageSource> {
     }
     case 'http':
     case 'https': {
-      const h = await openHttp(uri);
+      const h = await openHttp(uri, options);
       return {
         uri,
         name,

@@ -40,13 +40,23 @@ describe('openImage', () => {
     await expect(openImage(dir)).rejects.toMatchObject({ message: `cannot open image '${dir}': is a directory` });
   });
 
-  it('URLs are recognised by their scheme and refused clearly for now', async () => {
+  it('URLs are recognised by their scheme; unknown schemes and unknown hosts are clear errors', async () => {
     expect(isUrl('https://example.invalid/a.img.xz?sig=1')).toBe(true);
     expect(isUrl('file:///tmp/a.img')).toBe(true);
     expect(isUrl('ssh://host/abs/path')).toBe(true);
     expect(isUrl('disk.img')).toBe(false);
     expect(isUrl('./weird:name.img')).toBe(false);
-    await expect(openImage('https://example.invalid/a.img')).rejects.toMatchObject({ code: 'IMAGE_URL' });
+    await expect(openImage('gopher://example.invalid/a.img')).rejects.toMatchObject({
+      code: 'IMAGE_URL',
+      message: "cannot open image 'gopher://example.invalid/a.img': 'gopher' URLs are not supported (http, https, ftp, file and ssh are)",
+    });
+    await expect(openImage('https://user:pw@host.invalid/a.img')).rejects.toMatchObject({
+      code: 'IMAGE_OPEN',
+      message: expect.stringMatching(/^cannot open image 'https:\/\/user:\*\*\*@host\.invalid\/a\.img': host not found/),
+    });
+    const local = join(dir, 'via-url.img');
+    writeFileSync(local, Buffer.alloc(8192, 3));
+    await expect(openImage(`file://${local}`)).resolves.toMatchObject({ kind: 'file', path: local, size: 8192 });
   });
 
   it('stdin: the size is known when redirected from a file, unknown from a pipe', () => {

@@ -42,14 +42,19 @@ export function commandStream(program: string, args: string[], uri: string, hint
   );
 }
 
-/** ssh://[user@]host[:port]/path through the system ssh (keys and config as the user has them; never a password prompt). */
-export function sshStream(uri: string): ReadableStream<Uint8Array> {
+/**
+ * ssh://[user@]host[:port]/path through the system ssh (keys and config as
+ * the user has them; never a password prompt). BMAPKIT_SSH_COMMAND replaces
+ * "ssh" with a command and options, as GIT_SSH_COMMAND does ("ssh -i key -F cfg").
+ */
+export function sshStream(uri: string, env: NodeJS.ProcessEnv = process.env): ReadableStream<Uint8Array> {
   const u = new URL(uri);
   const path = decodeURIComponent(u.pathname);
   const target = `${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.hostname}`;
   const quoted = `'${path.replace(/'/g, `'\\''`)}'`;
-  const args = ['-o', 'BatchMode=yes', ...(u.port ? ['-p', u.port] : []), '--', target, `cat -- ${quoted}`];
-  return commandStream('ssh', args, uri, 'install openssh-client');
+  const [program = 'ssh', ...options] = (env['BMAPKIT_SSH_COMMAND'] ?? 'ssh').split(/\s+/).filter((w) => w !== '');
+  const args = [...options, '-o', 'BatchMode=yes', ...(u.port ? ['-p', u.port] : []), '--', target, `cat -- ${quoted}`];
+  return commandStream(program, args, uri, 'install openssh-client');
 }
 
 /** ftp:// through curl (credentials from the URL or ~/.netrc, proxies from the environment, as curl does). */

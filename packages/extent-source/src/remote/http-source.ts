@@ -27,11 +27,12 @@ const SNIFF = 64 << 10;
  * only when it is read that far (a compressed image); a raw image is
  * fetched at its mapped ranges instead, so at most 64 KiB of holes are read.
  */
-export async function openHttp(uri: string, options: HttpGetOptions = {}): Promise<HttpImage> {
+export async function openHttp(uri: string, options: HttpGetOptions & { whole?: boolean } = {}): Promise<HttpImage> {
   const url = new URL(uri);
   let r;
   try {
-    r = await httpGet(url, { ...options, range: { start: 0, end: SNIFF - 1 } });
+    // `whole`: a small file (a bmap, a signature) read in full with one plain GET
+    r = await httpGet(url, options.whole === true ? options : { ...options, range: { start: 0, end: SNIFF - 1 } });
   } catch (e) {
     throw httpError('IMAGE_OPEN', uri, 'cannot open image', e);
   }
@@ -73,7 +74,8 @@ export async function openHttp(uri: string, options: HttpGetOptions = {}): Promi
             tail?.destroy();
           },
         },
-        { highWaterMark: 4 },
+        // no read-ahead: the rest of the image is asked for only when a reader gets there (not while sniffing a raw image)
+        { highWaterMark: 0 },
       );
     },
     extents(rangesToFetch, geometry) {
