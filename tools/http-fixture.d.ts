@@ -13,6 +13,6 @@ export interface FileServer {
 }
 export function serveFiles(
   root: string,
-  options?: { ranges?: boolean; auth?: { user: string; password: string }; dropAfter?: { bytes: number; times: number } },
+  options?: { ranges?: boolean; auth?: { user: string; password: string }; dropAfter?: { bytes: number; times: number }; tls?: { key: string | Buffer; cert: string | Buffer } },
 ): Promise<FileServer>;
 export function startProxy(): Promise<{ url: string; requests: string[]; close(): Promise<void> }>;

@@ -3,18 +3,19 @@
 // forward proxy. Every request and every body byte served is counted.
 import { createReadStream, statSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { join } from 'node:path';
 
 /**
- * Serves ROOT. options: { ranges = true, auth: { user, password }, dropAfter: { bytes, times } }.
+ * Serves ROOT. options: { ranges = true, auth: { user, password }, dropAfter: { bytes, times }, tls: { key, cert } (https) }.
  * Returns { url, log: [{ path, query, range, status }], bytesServed(), reset(), close() }.
  */
 export async function serveFiles(root, options = {}) {
   const log = [];
   let bytes = 0;
   let drops = options.dropAfter?.times ?? 0;
-  const server = http.createServer((req, res) => {
+  const handler = (req, res) => {
     const u = new URL(req.url, 'http://x');
     const entry = { path: u.pathname, query: u.search, range: req.headers.range ?? null, status: 0 };
     log.push(entry);
@@ -78,11 +79,12 @@ export async function serveFiles(root, options = {}) {
     });
     stream.on('end', () => res.end());
     res.on('close', () => stream.destroy()); // the client went away
-  });
+  };
+  const server = options.tls === undefined ? http.createServer(handler) : https.createServer(options.tls, handler);
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     log,
     bytesServed: () => bytes,
     reset() {
@@ -115,7 +117,18 @@ export async function startProxy() {
       socket.pipe(up);
     });
     up.on('error', () => socket.destroy());
+    socket.on('error', () => up.destroy());
+  });
+  const sockets = new Set();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}`, requests, close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve))) };
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    requests,
+    // tunnels are not HTTP connections: closeAllConnections() does not see them
+    close: () => new Promise((resolve) => (sockets.forEach((s) => s.destroy()), server.close(resolve))),
+  };
 }

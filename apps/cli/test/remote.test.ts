@@ -5,7 +5,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { serveFiles, type FileServer } from '../../../tools/http-fixture.js';
+import { serveFiles, startProxy, type FileServer } from '../../../tools/http-fixture.js';
 import { gpgSupport, makeKey } from '../../../tools/gpg-fixture.js';
 import { BIN, runAsync, type Run } from './run.js';
 import { sha256, sparseImage } from './images.js';
@@ -131,6 +131,32 @@ describe('copy from http: servers that misbehave', () => {
       expect(`${bad.stderr}${bad.stdout}`).not.toContain('hunter2');
       expect(bad.stdout).toContain('ann:***@');
     } finally {
+      await server.close();
+    }
+  });
+});
+
+const tlsReason = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status !== 0 ? 'openssl is not installed' : undefined;
+if (tlsReason !== undefined) console.warn(`skipping https tests: ${tlsReason}`);
+describe.skipIf(tlsReason !== undefined)('copy from https (a self-signed server on 127.0.0.1)', () => {
+  it('directly and through https_proxy (CONNECT), with Range requests', async () => {
+    const key = join(dir, 'tls.key');
+    const cert = join(dir, 'tls.crt');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const server = await serveFiles(www, { tls: { key: readFileSync(key), cert: readFileSync(cert) } });
+    const proxy = await startProxy();
+    try {
+      const env = { NODE_EXTRA_CA_CERTS: cert };
+      expectCopied(await copy([`${server.url}/disk.img`], env));
+      expect(server.log.filter((e) => e.path === '/disk.img' && e.range !== 'bytes=0-65535').length).toBeGreaterThan(0);
+      expectCopied(await copy([`${server.url}/disk.img.gz`], { ...env, https_proxy: proxy.url, no_proxy: '' }));
+      expect(proxy.requests.length).toBeGreaterThan(0);
+      expect(proxy.requests.every((r) => r === `CONNECT ${server.url.slice('https://'.length)}`)).toBe(true);
+      const untrusted = await copy([`${server.url}/disk.img.gz`]);
+      expect(untrusted.status).toBe(1);
+      expect(untrusted.stderr).toMatch(/ERROR: cannot open image 'https:.*': self.signed certificate/);
+    } finally {
+      await proxy.close();
       await server.close();
     }
   });

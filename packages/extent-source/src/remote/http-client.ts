@@ -1,6 +1,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { netrcCredentials } from './netrc.js';
 import { proxyFor } from './proxy.js';
@@ -78,7 +79,7 @@ export async function httpGet(url: URL, options: HttpGetOptions = {}, redirects 
     }
     if (proxy !== undefined && secure) {
       const socket = await tunnel(proxy, url.hostname, port, timeoutMs);
-      return https.request({ host: url.hostname, port, path, headers, createConnection: () => tls.connect({ socket, servername: url.hostname }) });
+      return https.request({ host: url.hostname, port, path, headers, createConnection: () => tls.connect({ socket, host: url.hostname, ...(isIP(url.hostname) === 0 ? { servername: url.hostname } : {}) }) });
     }
     return (secure ? https : http).request({ host: url.hostname, port, path, headers, agent: agents[secure ? 'https:' : 'http:'] });
   })();
