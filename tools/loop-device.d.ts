@@ -6,3 +6,4 @@ export interface LoopDevice {
 }
 export function attachLoop(file: string, options?: { partitions?: boolean }): LoopDevice;
 export function writeMbr(file: string, startSector: number, sectors: number): void;
+export function mountUnder(dir: string, dev: string): { at: string; unmount(): void };

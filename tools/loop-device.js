@@ -1,7 +1,7 @@
 // Real loop devices for tests (root only). Every test that uses them calls
 // loopSupport() first and skips, printing the reason, when it says no.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -66,4 +66,12 @@ export function writeMbr(file, startSector, sectors) {
   const fd = openSync(file, 'r+');
   writeSync(fd, mbr, 0, 512, 0);
   closeSync(fd);
+}
+
+/** Mounts DEV on a new directory under DIR; returns the mount point and how to unmount it. */
+export function mountUnder(dir, dev) {
+  const at = join(dir, `mnt-${dev.split('/').pop()}`);
+  mkdirSync(at, { recursive: true });
+  execFileSync('mount', [dev, at]);
+  return { at, unmount: () => execFileSync('umount', [at]) };
 }

@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parseBmap } from '@bmapkit/bmap-format';
-import { attachLoop, loopSupport, writeMbr, type LoopDevice } from '../../../tools/loop-device.js';
+import { attachLoop, loopSupport, mountUnder, writeMbr, type LoopDevice } from '../../../tools/loop-device.js';
 import { BIN, VECTORS, run } from './run.js';
 import { sha256 } from './images.js';
 
@@ -55,11 +55,9 @@ describe.skipIf(!support.ok)('copy to real block devices (loop devices)', () => 
     }
   };
   const mount = (dev: string) => {
-    const at = join(dir, `mnt-${basename(dev)}`);
-    mkdirSync(at, { recursive: true });
-    execFileSync('mount', [dev, at]);
-    cleanups.push(() => execFileSync('umount', [at]));
-    return at;
+    const m = mountUnder(dir, dev);
+    cleanups.push(m.unmount);
+    return m.at;
   };
 
   it('writes the mapped blocks, leaves the others untouched, and says "block device"', () => {

@@ -1,9 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, ftruncateSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, ftruncateSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { attachLoop, loopSupport, writeMbr, type LoopDevice } from '../../../tools/loop-device.js';
+import { attachLoop, loopSupport, mountUnder, writeMbr, type LoopDevice } from '../../../tools/loop-device.js';
 import { guardDestination, openDestination, tuneDevice } from '../src/index.js';
 
 const support = loopSupport();
@@ -33,11 +33,9 @@ describe.skipIf(!support.ok)('device-guard on real loop devices', () => {
     return l;
   };
   const mount = (dev: string) => {
-    const at = join(dir, `mnt-${basename(dev)}`);
-    mkdirSync(at, { recursive: true });
-    execFileSync('mount', [dev, at]);
-    cleanups.push(() => execFileSync('umount', [at]));
-    return at;
+    const m = mountUnder(dir, dev);
+    cleanups.push(m.unmount);
+    return m.at;
   };
 
   it('describes a loop device: block, its capacity, not in use', async () => {
