@@ -32,6 +32,14 @@ async function expectSameHoles(path: string, bmapPath: string) {
   expect(unmappedRanges(map.ranges, map.blocksCount)).toEqual(unmappedRanges(bmap.ranges, bmap.blocksCount));
 }
 
+/** Exactly one ERROR line, matching `re`, and no stack trace. */
+function oneLine(r: { stderr: string }, re: RegExp) {
+  const errors = r.stderr.split('\n').filter((l) => l.includes('ERROR'));
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toMatch(re);
+  expect(r.stderr).not.toMatch(/^\s+at /m);
+}
+
 describe('copy: the reference vectors', () => {
   for (const v of ['1.2', '1.3', '1.4', '2.0']) {
     it(`test.image.gz with the ${v} bmap: byte-identical, holes exactly at unmapped blocks`, async () => {
@@ -84,6 +92,19 @@ describe('copy: the reference vectors', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(sha256(readFileSync(join(dir, 'raw.out')))).toBe(TEST_IMAGE_SHA);
     await expectSameHoles(join(dir, 'raw.out'), `${VECTORS}test.image.bmap.v1.3`);
+  });
+
+  it('an uncompressed local image with a wrong range checksum: RANGE_CHECKSUM, and the DEST we created is removed', () => {
+    sh(`gunzip -c '${VECTORS}test.image.gz' > raw2.img`);
+    const bad = readFileSync(`${VECTORS}test.image.bmap.v1.2`, 'utf8').replace(/sha1="[0-9a-f]{40}"> 119-133/, `sha1="${'0'.repeat(40)}"> 119-133`);
+    writeFileSync(join(dir, 'raw2.bmap'), bad);
+    const r = run(['copy', '--bmap', join(dir, 'raw2.bmap'), join(dir, 'raw2.img'), join(dir, 'raw2.out')]);
+    expect(r.status).toBe(1);
+    oneLine(r, /ERROR: checksum mismatch for blocks range 119-133: calculated [0-9a-f]{40}, should be 0{40} \(image file .*raw2\.img\)$/);
+    expect(existsSync(join(dir, 'raw2.out'))).toBe(false);
+    const j = run(['copy', '--json', '--bmap', `${VECTORS}test.image.bmap.v2.0`, join(dir, 'raw2.img'), join(dir, 'raw3.out')]);
+    const events = j.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; bytes?: number; total?: number });
+    expect(events.filter((e) => e.event === 'progress').at(-1)).toMatchObject({ bytes: 117 * 4096, total: 117 * 4096 }); // the last block (200) is a hole
   });
 
   it('writes the exact info lines of the reference for vector A', () => {
@@ -183,12 +204,6 @@ describe('copy: bad input is refused clearly, and DEST is untouched when it can 
     return p;
   };
   const untouched = (p: string) => expect(readFileSync(p, 'utf8')).toBe(OLD);
-  const oneLine = (r: { stderr: string }, re: RegExp) => {
-    const errors = r.stderr.split('\n').filter((l) => l.includes('ERROR'));
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(re);
-    expect(r.stderr).not.toMatch(/^\s+at /m);
-  };
 
   it('a corrupt bmap checksum', () => {
     const d = dest('d1');

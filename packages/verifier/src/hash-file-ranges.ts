@@ -12,6 +12,15 @@ export interface HashFileRangesOptions {
   chunkSize?: number;
   /** Called as each range's digest is known (any order), e.g. for progress. */
   onDigest?: (range: number, hex: string) => void;
+  /**
+   * Also write every byte read to this existing file at the same offset: the
+   * fused read-hash-write path for copying a raw local image to a regular
+   * file (each worker reads, hashes and writes its ranges; nothing crosses
+   * threads). The caller sizes, syncs and compares the digests.
+   */
+  copyTo?: { path: string; dest: string };
+  /** Told the bytes processed so far, about ten times a second and at the end. */
+  onProgress?: (bytes: number) => void;
 }
 
 /** Below this much mapped data one worker is enough: starting more costs more than it saves. */
@@ -48,7 +57,9 @@ export async function hashFileRanges(
   const next = new Int32Array(new SharedArrayBuffer(4));
   const wanted = options.workers ?? Math.min(4, availableParallelism());
   const workers = Math.max(1, Math.min(wanted, n, Math.ceil(total / BYTES_PER_WORKER)));
-  const workerData = { path, spans, order, next, algorithm, chunkSize: options.chunkSize ?? 256 << 10 };
+  const done = new BigInt64Array(new SharedArrayBuffer(8));
+  const workerData = { path, spans, order, next, algorithm, chunkSize: options.chunkSize ?? 256 << 10, copyTo: options.copyTo?.path ?? null, done };
+  const progress = options.onProgress === undefined ? undefined : setInterval(() => options.onProgress!(Number(Atomics.load(done, 0))), 100);
 
   const pool: Worker[] = [];
   try {
@@ -66,6 +77,7 @@ export async function hashFileRanges(
               }
             } else if (m[0] === 'done') resolve();
             else if (m[0] === 'short') reject(truncated(path, bmap, m[1] as number, m[2] as number));
+            else if (m[0] === 'werror') reject(writeError(options.copyTo!, m[1] as string, m[2] as string, bmap.ranges[m[3] as number]!));
             else reject(new BmapkitError('IMAGE_READ', `cannot read '${path}': ${m[2] as string}`, { details: { errno: m[1] } }));
           });
           w.on('error', reject);
@@ -74,8 +86,10 @@ export async function hashFileRanges(
       }),
     );
   } finally {
+    if (progress !== undefined) clearInterval(progress);
     await Promise.all(pool.map((w) => w.terminate()));
   }
+  options.onProgress?.(Number(Atomics.load(done, 0)));
   const missing = digests.findIndex((d) => d === undefined);
   if (missing !== -1) throw new Error(`internal error: range #${missing} was not hashed`);
   return digests;
@@ -88,4 +102,11 @@ function truncated(path: string, bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imag
     `'${path}' ends at byte ${at}, inside blocks ${r.first}-${r.last}; it is shorter than ${bmap.imageSize} bytes (did it change while being read?)`,
     { details: { path, range: index, available: at, expected: bmap.imageSize } },
   );
+}
+
+function writeError(to: { dest: string }, code: string, message: string, r: { first: number; last: number }): BmapkitError {
+  if (code === 'ENOSPC') {
+    return new BmapkitError('DEST_FULL', `error while writing blocks ${r.first}-${r.last} of '${to.dest}': no space left on device (the image does not fit)`);
+  }
+  return new BmapkitError('DEST_IO', `error while writing blocks ${r.first}-${r.last} of '${to.dest}': ${message}`, { details: { errno: code } });
 }

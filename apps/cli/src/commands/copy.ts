@@ -160,6 +160,7 @@ async function run(
                 log.warning(`blocks ${first}-${last} of '${destPath}' read back wrong; rewriting them (attempt ${attempt})`),
             },
           }),
+      fused: process.env['BMAPKIT_TEST_CORRUPT_WRITES'] === undefined,
       beforeSync: () => {
         progress?.finish();
         log.info(`synchronizing '${destPath}'`);

@@ -1,8 +1,8 @@
-import { mappedByteCount, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
+import { BmapkitError, mappedByteCount, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
 import { decompress } from '@bmapkit/decompress-stream';
 import { selectRanges, type ImageSource } from '@bmapkit/extent-source';
 import { rangeWriter, type DestinationKind, type PositionedFile, type RangeWriter } from '@bmapkit/range-writer';
-import { readBack, verifyChecksums, type ReadBackFile } from '@bmapkit/verifier';
+import { compareDigests, hashFileRanges, readBack, verifyChecksums, type ReadBackFile } from '@bmapkit/verifier';
 
 export interface PreparedImage {
   image: ImageSource;
@@ -37,6 +37,8 @@ export interface CopyPlan {
   /** Read each flushed batch back from DEST (`direct`: the reader is O_DIRECT) and rewrite what differs. */
   readBack?: { reader: ReadBackFile; direct: boolean; onMismatch: (first: number, last: number, attempt: number) => void };
   beforeSync: () => void;
+  /** false: never take the fused path (a test hook wraps the destination's writes). */
+  fused?: boolean;
   /** Told the bytes copied so far and the total (undefined when unknown) as chunks pass. */
   onProgress?: ((done: number, total: number | undefined) => void) | undefined;
 }
@@ -44,6 +46,10 @@ export interface CopyPlan {
 /** Wires the copy pipeline and runs it; resolves with the number of bytes written and the image size. */
 export async function runCopy(plan: CopyPlan): Promise<{ bytes: number; imageSize: number; rewrites: number }> {
   const { prepared, bmap } = plan;
+  const imagePath = prepared.image.path;
+  if (bmap !== undefined && plan.verify && prepared.format === undefined && imagePath !== undefined && plan.dest.kind === 'file' && plan.readBack === undefined && plan.fused !== false) {
+    return fusedCopy(plan, bmap, imagePath);
+  }
   const name = prepared.image.name;
   const geometry = bmap ?? wholeImage(prepared.knownSize);
   const blocks = geometry ?? { ranges: [], blockSize: 4096 };
@@ -114,4 +120,35 @@ function counting(total: number | undefined, report: (done: number, total: numbe
       controller.enqueue(chunk);
     },
   });
+}
+
+/**
+ * A raw local image to a regular file, verified: worker threads read, hash
+ * and write whole ranges themselves (largest first), so reading, hashing and
+ * writing run on every core and no chunk crosses threads. The file is sized
+ * first and last and fsynced, as rangeWriter does; a digest that differs is
+ * RANGE_CHECKSUM, found (like the stream path) once its range is written.
+ */
+async function fusedCopy(plan: CopyPlan, bmap: Bmap, imagePath: string): Promise<{ bytes: number; imageSize: number; rewrites: number }> {
+  const { handle, path: dest } = plan.dest;
+  const total = mappedByteCount(bmap);
+  await handle.truncate(0);
+  await handle.truncate(bmap.imageSize);
+  const digests = await hashFileRanges(imagePath, bmap, {
+    algorithm: bmap.checksumType ?? 'sha256',
+    copyTo: { path: dest, dest },
+    ...(plan.onProgress === undefined ? {} : { onProgress: (done: number) => plan.onProgress!(done, total) }),
+  });
+  const bad = compareDigests(bmap, digests)[0];
+  if (bad !== undefined) {
+    throw new BmapkitError(
+      'RANGE_CHECKSUM',
+      `checksum mismatch for blocks range ${bad.first}-${bad.last}: calculated ${bad.actual}, should be ${bad.expected} (image file ${plan.prepared.image.name})`,
+      { details: { ...bad, image: plan.prepared.image.name } },
+    );
+  }
+  await handle.truncate(bmap.imageSize);
+  plan.beforeSync();
+  await handle.sync();
+  return { bytes: total, imageSize: bmap.imageSize, rewrites: 0 };
 }
