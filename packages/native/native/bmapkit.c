@@ -16,6 +16,7 @@
 #include <node_api.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
@@ -67,6 +68,12 @@ static int get_int64(napi_env env, napi_value v, int64_t *out) {
     return 0;
   }
   return 1;
+}
+
+/* The one argument of the fd-only calls. */
+static int get_fd(napi_env env, napi_callback_info info, int64_t *fd) {
+  napi_value argv[1];
+  return get_args(env, info, 1, argv) && get_int64(env, argv[0], fd);
 }
 
 static napi_value make_number(napi_env env, double d) {
@@ -136,27 +143,24 @@ static napi_value Seek(napi_env env, napi_callback_info info) {
 }
 
 static napi_value BlockSize(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
   int64_t fd;
-  if (!get_args(env, info, 1, argv) || !get_int64(env, argv[0], &fd)) return NULL;
+  if (!get_fd(env, info, &fd)) return NULL;
   int bs = 0;
   if (ioctl((int)fd, FIGETBSZ, &bs) < 0) bs = 0; /* the caller falls back to st_blksize */
   return make_number(env, bs);
 }
 
 static napi_value DeviceSize(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
   int64_t fd;
-  if (!get_args(env, info, 1, argv) || !get_int64(env, argv[0], &fd)) return NULL;
+  if (!get_fd(env, info, &fd)) return NULL;
   uint64_t size = 0;
   if (ioctl((int)fd, BLKGETSIZE64, &size) < 0) return throw_errno(env, "BLKGETSIZE64 ioctl", errno);
   return make_number(env, (double)size);
 }
 
 static napi_value SectorSize(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
   int64_t fd;
-  if (!get_args(env, info, 1, argv) || !get_int64(env, argv[0], &fd)) return NULL;
+  if (!get_fd(env, info, &fd)) return NULL;
   int size = 0;
   if (ioctl((int)fd, BLKSSZGET, &size) < 0) return throw_errno(env, "BLKSSZGET ioctl", errno);
   return make_number(env, size);

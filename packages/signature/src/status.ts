@@ -17,6 +17,15 @@ export interface Signature {
   userId?: string;
 }
 
+/** The status keywords that report a signature's result, each with the uid of the key. */
+const RESULT: Record<'GOODSIG' | 'BADSIG' | 'EXPKEYSIG' | 'REVKEYSIG' | 'EXPSIG', Signature['status']> = {
+  GOODSIG: 'good',
+  BADSIG: 'bad',
+  EXPKEYSIG: 'expired-key',
+  REVKEYSIG: 'revoked-key',
+  EXPSIG: 'expired-signature',
+};
+
 /** Parses `gpg --status-fd` output: one Signature per NEWSIG block (or per result line, for old gpg). */
 export function parseStatus(text: string): { signatures: Signature[]; noData: boolean } {
   const signatures: Signature[] = [];
@@ -40,19 +49,11 @@ export function parseStatus(text: string): { signatures: Signature[]; noData: bo
         signatures.push(current);
         break;
       case 'GOODSIG':
-        start({ status: 'good', keyId: args[0]!, ...(uid ? { userId: uid } : {}) });
-        break;
       case 'BADSIG':
-        start({ status: 'bad', keyId: args[0]!, ...(uid ? { userId: uid } : {}) });
-        break;
       case 'EXPKEYSIG':
-        start({ status: 'expired-key', keyId: args[0]!, ...(uid ? { userId: uid } : {}) });
-        break;
       case 'REVKEYSIG':
-        start({ status: 'revoked-key', keyId: args[0]!, ...(uid ? { userId: uid } : {}) });
-        break;
       case 'EXPSIG':
-        start({ status: 'expired-signature', keyId: args[0]!, ...(uid ? { userId: uid } : {}) });
+        start({ status: RESULT[keyword], keyId: args[0]!, ...(uid ? { userId: uid } : {}) });
         break;
       case 'ERRSIG':
         // rc 9: no public key
