@@ -68,6 +68,20 @@ describe.skipIf(!support.ok)('copy to real block devices (loop devices)', () => 
     expectFlashed(d.dev);
   });
 
+  it('a raw image: worker threads read, hash and write the ranges (the fused path), same result', () => {
+    const d = device('raw.img');
+    const raw = join(dir, 'test.image');
+    writeFileSync(raw, image);
+    const r = run(['copy', '--bmap', BMAP, raw, d.dev]);
+    expect(r.status, r.stderr).toBe(0);
+    expectFlashed(d.dev);
+    const bad = join(dir, 'raw-bad.bmap');
+    writeFileSync(bad, readFileSync(`${VECTORS}test.image.bmap.v1.2`, 'utf8').replace(/sha1="[0-9a-f]{40}"> 15-18/, `sha1="${'0'.repeat(40)}"> 15-18`));
+    const f = run(['copy', '--bmap', bad, raw, d.dev]);
+    expect(f.status).toBe(1);
+    expect(f.stderr).toMatch(/ERROR: checksum mismatch for blocks range 15-18: .*; '.*' was partly overwritten and does not hold a complete image\n$/);
+  });
+
   it('--direct writes the same bytes with O_DIRECT (the image ends mid-block)', () => {
     const d = device('direct.img');
     const r = run(['copy', '--direct', '--bmap', BMAP, IMAGE, d.dev]);

@@ -3,18 +3,35 @@
  * { path, spans: Float64Array of [start, end) byte pairs on a
  * SharedArrayBuffer, order: Int32Array of range indices to claim in,
  * next: Int32Array(1) shared claim counter, algorithm, chunkSize,
- * copyTo: a file to write every chunk to at its offset (or null),
+ * copyTo: a file or device to write every chunk to at its offset (or null),
+ * syncEvery: fsync it after this many bytes written by this worker (0: never),
+ * retries: further tries of a write failing with EIO/EBUSY/EAGAIN/EINTR,
  * done: BigInt64Array(1) shared count of bytes processed }.
  * Workers claim ranges with Atomics.add, so they balance themselves; each
  * reads its range with positioned reads, hashes it and (copyTo) writes it.
  * Messages: ['digests', [index, hex, ...]], ['short', index, offset],
- * ['error', code, message], ['werror', code, message, index, offset], ['done'].
+ * ['error', code, message], ['werror', code, message, index, offset, tries], ['done'].
  */
 export const FILE_HASH_WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { openSync, readSync, writeSync, closeSync } = require('node:fs');
+const { openSync, readSync, writeSync, fsyncSync, closeSync, constants } = require('node:fs');
 const { createHash } = require('node:crypto');
-const { path, spans, order, next, algorithm, chunkSize, copyTo, done } = workerData;
+const { path, spans, order, next, algorithm, chunkSize, copyTo, syncEvery, retries, done } = workerData;
+const TRANSIENT = new Set(['EIO', 'EBUSY', 'EAGAIN', 'EINTR']);
+const pause = new Int32Array(new SharedArrayBuffer(4));
+let unsynced = 0;
+/** One positioned write of all of data, transient errors retried with backoff (100 ms, x4); returns nothing or throws with .tries. */
+function put(data, position) {
+  for (let tries = 1; ; tries++) {
+    try {
+      for (let w = 0; w < data.length; ) w += writeSync(out, data, w, data.length - w, position + w);
+      return;
+    } catch (e) {
+      if (!TRANSIENT.has(e && e.code) || tries > retries) throw Object.assign(e, { tries });
+      Atomics.wait(pause, 0, 0, 100 * 4 ** (tries - 1));
+    }
+  }
+}
 let fd;
 // Copying reuses one buffer: as fast here, and peak RSS 83 MB instead of 151 MB
 // (copy of 771 MiB to /dev/shm: 1.19-1.24 s either way).
@@ -22,7 +39,7 @@ const reuse = copyTo ? Buffer.allocUnsafeSlow(chunkSize) : undefined;
 let out;
 try {
   fd = openSync(path, 'r');
-  if (copyTo) out = openSync(copyTo, 'r+');
+  if (copyTo) out = openSync(copyTo, constants.O_WRONLY);
   let list = [];
   let last = Date.now();
   for (;;) {
@@ -43,9 +60,14 @@ try {
       h.update(data);
       if (out !== undefined) {
         try {
-          for (let w = 0; w < got; ) w += writeSync(out, data, w, got - w, off + w);
+          put(data, off);
+          unsynced += got;
+          if (syncEvery > 0 && unsynced >= syncEvery) {
+            fsyncSync(out);
+            unsynced = 0;
+          }
         } catch (e) {
-          parentPort.postMessage(['werror', e && e.code, String(e && e.message || e), i, off]);
+          parentPort.postMessage(['werror', e && e.code, String(e && e.message || e), i, off, (e && e.tries) || 1]);
           short = true;
           break;
         }

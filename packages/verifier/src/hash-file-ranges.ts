@@ -18,7 +18,15 @@ export interface HashFileRangesOptions {
    * file (each worker reads, hashes and writes its ranges; nothing crosses
    * threads). The caller sizes, syncs and compares the digests.
    */
-  copyTo?: { path: string; dest: string };
+  copyTo?: {
+    path: string;
+    /** How the destination is named in messages. */
+    dest: string;
+    /** fsync after each worker has written this many bytes (block devices: 6 MiB, so Ctrl-C is quick); default never. */
+    syncEvery?: number;
+    /** Further tries of a write failing with EIO, EBUSY, EAGAIN (default 3, from 100 ms, x4). */
+    retries?: number;
+  };
   /** Told the bytes processed so far, about ten times a second and at the end. */
   onProgress?: (bytes: number) => void;
 }
@@ -58,7 +66,7 @@ export async function hashFileRanges(
   const wanted = options.workers ?? Math.min(4, availableParallelism());
   const workers = Math.max(1, Math.min(wanted, n, Math.ceil(total / BYTES_PER_WORKER)));
   const done = new BigInt64Array(new SharedArrayBuffer(8));
-  const workerData = { path, spans, order, next, algorithm, chunkSize: options.chunkSize ?? 256 << 10, copyTo: options.copyTo?.path ?? null, done };
+  const workerData = { path, spans, order, next, algorithm, chunkSize: options.chunkSize ?? 256 << 10, copyTo: options.copyTo?.path ?? null, syncEvery: options.copyTo?.syncEvery ?? 0, retries: options.copyTo?.retries ?? 3, done };
   const progress = options.onProgress === undefined ? undefined : setInterval(() => options.onProgress!(Number(Atomics.load(done, 0))), 100);
 
   const pool: Worker[] = [];
@@ -77,7 +85,7 @@ export async function hashFileRanges(
               }
             } else if (m[0] === 'done') resolve();
             else if (m[0] === 'short') reject(truncated(path, bmap, m[1] as number, m[2] as number));
-            else if (m[0] === 'werror') reject(writeError(options.copyTo!, m[1] as string, m[2] as string, bmap.ranges[m[3] as number]!));
+            else if (m[0] === 'werror') reject(writeError(options.copyTo!, m[1] as string, m[2] as string, bmap.ranges[m[3] as number]!, m[5] as number));
             else reject(new BmapkitError('IMAGE_READ', `cannot read '${path}': ${m[2] as string}`, { details: { errno: m[1] } }));
           });
           w.on('error', reject);
@@ -104,9 +112,13 @@ function truncated(path: string, bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imag
   );
 }
 
-function writeError(to: { dest: string }, code: string, message: string, r: { first: number; last: number }): BmapkitError {
-  if (code === 'ENOSPC') {
-    return new BmapkitError('DEST_FULL', `error while writing blocks ${r.first}-${r.last} of '${to.dest}': no space left on device (the image does not fit)`);
+/** A worker's failed write as the range writer would report it: DEST_FULL, DEST_GONE or DEST_IO. */
+function writeError(to: { dest: string }, code: string, message: string, r: { first: number; last: number }, tries: number): BmapkitError {
+  const what = `writing blocks ${r.first}-${r.last}`;
+  if (code === 'ENOSPC') return new BmapkitError('DEST_FULL', `error while ${what} of '${to.dest}': no space left on device (the image does not fit)`);
+  if (code === 'ENXIO' || code === 'ENODEV' || code === 'ENOMEDIUM') {
+    return new BmapkitError('DEST_GONE', `'${to.dest}' went away while ${what} (unplugged or reset?); it holds an incomplete image`);
   }
-  return new BmapkitError('DEST_IO', `error while writing blocks ${r.first}-${r.last} of '${to.dest}': ${message}`, { details: { errno: code } });
+  const after = tries > 1 ? ` (failed ${tries} times)` : '';
+  return new BmapkitError('DEST_IO', `error while ${what} of '${to.dest}': ${message}${after}`, { details: { errno: code } });
 }

@@ -47,7 +47,8 @@ export interface CopyPlan {
 export async function runCopy(plan: CopyPlan): Promise<{ bytes: number; imageSize: number; rewrites: number }> {
   const { prepared, bmap } = plan;
   const imagePath = prepared.image.path;
-  if (bmap !== undefined && plan.verify && prepared.format === undefined && imagePath !== undefined && plan.dest.kind === 'file' && plan.readBack === undefined && plan.fused !== false) {
+  const fusable = plan.dest.kind !== 'char' && plan.dest.direct === undefined && plan.readBack === undefined && plan.fused !== false;
+  if (bmap !== undefined && plan.verify && prepared.format === undefined && imagePath !== undefined && fusable) {
     return fusedCopy(plan, bmap, imagePath);
   }
   const name = prepared.image.name;
@@ -123,20 +124,25 @@ function counting(total: number | undefined, report: (done: number, total: numbe
 }
 
 /**
- * A raw local image to a regular file, verified: worker threads read, hash
- * and write whole ranges themselves (largest first), so reading, hashing and
- * writing run on every core and no chunk crosses threads. The file is sized
- * first and last and fsynced, as rangeWriter does; a digest that differs is
- * RANGE_CHECKSUM, found (like the stream path) once its range is written.
+ * A raw local image to a regular file or a block device, verified: worker
+ * threads read, hash and write whole ranges themselves (largest first), so
+ * reading, hashing and writing run on every core and no chunk crosses
+ * threads. As rangeWriter does: a file is sized first and last, a device is
+ * fsynced every 6 MiB per worker, transient write errors are retried, and
+ * everything is fsynced at the end. A digest that differs is RANGE_CHECKSUM,
+ * found (like the stream path) once its range is written.
  */
 async function fusedCopy(plan: CopyPlan, bmap: Bmap, imagePath: string): Promise<{ bytes: number; imageSize: number; rewrites: number }> {
   const { handle, path: dest } = plan.dest;
   const total = mappedByteCount(bmap);
-  await handle.truncate(0);
-  await handle.truncate(bmap.imageSize);
+  const file = plan.dest.kind === 'file';
+  if (file) {
+    await handle.truncate(0);
+    await handle.truncate(bmap.imageSize);
+  }
   const digests = await hashFileRanges(imagePath, bmap, {
     algorithm: bmap.checksumType ?? 'sha256',
-    copyTo: { path: dest, dest },
+    copyTo: { path: dest, dest, ...(file ? {} : { syncEvery: 6 << 20 }) },
     ...(plan.onProgress === undefined ? {} : { onProgress: (done: number) => plan.onProgress!(done, total) }),
   });
   const bad = compareDigests(bmap, digests)[0];
@@ -147,7 +153,7 @@ async function fusedCopy(plan: CopyPlan, bmap: Bmap, imagePath: string): Promise
       { details: { ...bad, image: plan.prepared.image.name } },
     );
   }
-  await handle.truncate(bmap.imageSize);
+  if (file) await handle.truncate(bmap.imageSize);
   plan.beforeSync();
   await handle.sync();
   return { bytes: total, imageSize: bmap.imageSize, rewrites: 0 };
