@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BmapkitError, isBmapkitError } from '@bmapkit/bmap-format';
 import { isUrl, openImage } from '@bmapkit/extent-source';
 
@@ -17,6 +18,21 @@ function tempDir(): string {
   return dir;
 }
 
+/** A URL this process fetches (http, https, ftp, ssh); file: URLs and paths are read in place. */
+export function isRemote(uri: string): boolean {
+  return isUrl(uri) && !uri.startsWith('file:');
+}
+
+/** The local path of a path or a file: URL (percent-escapes decoded). */
+export function localPath(uri: string): string {
+  return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
+}
+
+/** The last component of a URL's path, decoded (what the reference prints for a URL). */
+export function urlBasename(uri: string): string {
+  return decodeURIComponent(new URL(uri).pathname.split('/').pop() ?? '');
+}
+
 let count = 0;
 const MAX_BYTES = 512 << 20;
 
@@ -26,7 +42,7 @@ const MAX_BYTES = 512 << 20;
  * path. Failures are `code` errors saying `what` could not be opened.
  */
 export async function fetchToTemp(uri: string, what: string, code: string): Promise<string> {
-  const base = decodeURIComponent(new URL(uri).pathname.split('/').pop() || 'download');
+  const base = urlBasename(uri) || 'download';
   const local = join(tempDir(), `${count++}-${base}`);
   const out = await open(local, 'wx', 0o600);
   let size = 0;
@@ -48,7 +64,5 @@ export async function fetchToTemp(uri: string, what: string, code: string): Prom
 
 /** A local path for `uri`: itself when it is not a URL, else a fetched copy (file: URLs are read in place). */
 export async function localCopy(uri: string, what: string, code: string): Promise<string> {
-  if (!isUrl(uri)) return uri;
-  if (uri.startsWith('file:')) return new URL(uri).pathname;
-  return fetchToTemp(uri, what, code);
+  return isRemote(uri) ? fetchToTemp(uri, what, code) : localPath(uri);
 }

@@ -2,10 +2,11 @@ import { basename } from 'node:path';
 import { BmapkitError, humanSize, humanTime, isBmapkitError, isClearsigned, type Bmap } from '@bmapkit/bmap-format';
 import { bmapSummary, geometryLine } from '../bmap-lines.js';
 import { peek } from '@bmapkit/decompress-stream';
-import { isUrl, openImage, redactUrl } from '@bmapkit/extent-source';
+import { openImage, redactUrl } from '@bmapkit/extent-source';
 import { checkConflicts, type CopyOptions } from '../copy/options.js';
 import { findBmap, type FoundBmap } from '../copy/find-bmap.js';
-import { fetchToTemp, localCopy } from '../remote-file.js';
+import { fetchToTemp, isRemote, localCopy, urlBasename } from '../remote-file.js';
+import { splitQuery } from '../copy/discover.js';
 import { deviceTuning, guardDestination, openDestination, openForReadBack, type DeviceTuning, type GuardedDestination } from '@bmapkit/device-guard';
 import { blockDeviceSectorSize } from '@bmapkit/native';
 import type { FileHandle } from 'node:fs/promises';
@@ -219,7 +220,7 @@ async function openAll(dest: GuardedDestination, o: CopyOptions): Promise<Opened
 
 /** The last path component, of a URL's path for a URL (as the reference prints it). */
 function shortName(uri: string): string {
-  return isUrl(uri) && !uri.startsWith('file:') ? decodeURIComponent(new URL(uri).pathname.split('/').pop() ?? '') : basename(uri);
+  return isRemote(uri) ? urlBasename(uri) : basename(uri);
 }
 
 /** An IMAGE that is itself a bmap means swapped or mistaken arguments: never copy it raw. */
@@ -242,10 +243,10 @@ function refuseBmapAsImage(image: string, head: Uint8Array): void {
 async function checkSignatures(found: FoundBmap, o: CopyOptions, log: Logger): Promise<void> {
   if (!o.sigVerify) return;
   let signature = o.bmapSig === undefined ? undefined : await localCopy(o.bmapSig, 'bmap signature file', 'SIGNATURE_OPEN');
-  if (signature === undefined && !found.file.clearsigned && isUrl(found.path) && !found.path.startsWith('file:')) {
-    const m = /^([^?#]*)(\?[^#]*)?/.exec(found.path)!;
+  if (signature === undefined && !found.file.clearsigned && isRemote(found.path)) {
+    const [path, query] = splitQuery(found.path);
     for (const ext of ['.asc', '.sig']) {
-      const candidate = `${m[1]}${ext}${m[2] ?? ''}`;
+      const candidate = `${path}${ext}${query}`;
       signature = await fetchToTemp(candidate, 'bmap signature file', 'SIGNATURE_OPEN').catch(() => undefined);
       if (signature !== undefined) {
         log.info(`discovered signature file for bmap '${redactUrl(candidate)}'`);

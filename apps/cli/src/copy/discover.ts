@@ -31,11 +31,15 @@ export function bmapCandidates(image: string): string[] {
   return out;
 }
 
+/** A URL split into what comes before its query, and its query ("" if none); any fragment is dropped. */
+export function splitQuery(uri: string): [string, string] {
+  const m = /^([^?#]*)(\?[^#]*)?/.exec(uri)!;
+  return [m[1]!, m[2] ?? ''];
+}
+
 /** For a URL: the same names on the URL's path, keeping its query (signed URLs) and dropping any fragment. */
 function urlCandidates(image: string): string[] {
-  const m = /^([^?#]*)(\?[^#]*)?/.exec(image)!;
-  const path = m[1]!;
-  const query = m[2] ?? '';
+  const [path, query] = splitQuery(image);
   const slash = path.lastIndexOf('/');
   const dir = path.slice(0, slash + 1);
   return bmapCandidates(path.slice(slash + 1) || 'image').map((name) => `${dir}${name}${query}`);

@@ -1,9 +1,9 @@
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BmapkitError } from '@bmapkit/bmap-format';
-import { isUrl, redactUrl } from '@bmapkit/extent-source';
+import { redactUrl } from '@bmapkit/extent-source';
 import { readBmapFile, type BmapFile } from '../bmap-file.js';
-import { fetchToTemp } from '../remote-file.js';
+import { fetchToTemp, isRemote, localPath } from '../remote-file.js';
 import { bmapCandidates } from './discover.js';
 import type { Logger } from '../log.js';
 
@@ -25,14 +25,14 @@ export async function findBmap(image: string, explicit: string | undefined, log:
     return { path: explicit, file: await readBmapFile(explicit), discovered: false };
   }
   for (const candidate of bmapCandidates(image)) {
-    if (isUrl(candidate) && !candidate.startsWith('file:')) {
+    if (isRemote(candidate)) {
       // fetched once; a candidate that is not there (404) is passed over silently
       const local = await fetchToTemp(candidate, 'bmap file', 'BMAP_OPEN').catch(() => undefined);
       if (local === undefined) continue;
       log.info(`discovered bmap file '${redactUrl(candidate)}'`);
       return { path: candidate, file: await readBmapFile(candidate, local), discovered: true };
     }
-    const path = candidate.startsWith('file:') ? new URL(candidate).pathname : candidate;
+    const path = localPath(candidate);
     try {
       await access(path);
     } catch {
