@@ -1,5 +1,6 @@
 import { closeSync, ftruncateSync, openSync, writeSync, fsyncSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { vectorAImage } from '../../../tools/vector-a.js';
 
 /** Writes a real sparse file of `size` bytes whose listed 4 KiB blocks hold data; returns its content. */
 export function sparseImage(path: string, size: number, blocks: number[], fill = (b: number, i: number) => ((b * 31 + i * 7) % 255) + 1): Uint8Array {
@@ -19,12 +20,7 @@ export function sparseImage(path: string, size: number, blocks: number[], fill =
 
 /** Vector A of bmap-format.md §9.1. */
 export function vectorA(path: string): Uint8Array {
-  const img = new Uint8Array(1 << 20);
-  img.set(new TextEncoder().encode('HELLO-BMAP'), 0);
-  img.fill(0x41, 10 * 4096, 12 * 4096);
-  img[100 * 4096] = 0x58;
-  img[101 * 4096] = 0x59;
-  img[200 * 4096] = 0x5a;
+  const img = vectorAImage();
   const fd = openSync(path, 'w');
   ftruncateSync(fd, img.length);
   for (const [start, len] of [[0, 10], [10 * 4096, 8192], [100 * 4096, 1], [101 * 4096, 1], [200 * 4096, 1]] as const) {

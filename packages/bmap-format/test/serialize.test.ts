@@ -11,6 +11,7 @@ import {
   rangeByteSpan,
 } from '../src/index.js';
 import { sha256, text } from './helpers.js';
+import { vectorAImage } from '../../../tools/vector-a.js';
 
 /** A bmap for an in-memory image whose mapped blocks are given as [first, last] pairs. */
 function bmapOf(image: Uint8Array, spans: Array<[number, number]>, opts: { checksums?: boolean; blockSize?: number } = {}): Bmap {
@@ -35,15 +36,6 @@ function bmapOf(image: Uint8Array, spans: Array<[number, number]>, opts: { check
   };
 }
 
-function vectorAImage(): Uint8Array {
-  const img = new Uint8Array(1 << 20);
-  img.set(new TextEncoder().encode('HELLO-BMAP'), 0);
-  img.fill(0x41, 10 * 4096, 12 * 4096);
-  img[100 * 4096] = 0x58;
-  img[101 * 4096] = 0x59;
-  img[200 * 4096] = 0x5a;
-  return img;
-}
 const A_SPANS: Array<[number, number]> = [[0, 0], [10, 11], [100, 101], [200, 200]];
 
 function vectorBImage(): Uint8Array {

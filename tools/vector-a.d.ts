@@ -1,0 +1,1 @@
+export function vectorAImage(): Uint8Array;
