@@ -1,7 +1,8 @@
 import { BmapkitError } from '@bmapkit/bmap-format';
 
 /** Errors worth another try: the medium or bus hiccuped. */
-const TRANSIENT = new Set(['EIO', 'EBUSY', 'EAGAIN', 'EINTR', 'ETIMEDOUT']);
+export const TRANSIENT_WRITE_ERRORS: readonly string[] = ['EIO', 'EBUSY', 'EAGAIN', 'EINTR', 'ETIMEDOUT'];
+const TRANSIENT = new Set(TRANSIENT_WRITE_ERRORS);
 /** The device is gone (unplugged, reset). */
 const VANISHED = new Set(['ENXIO', 'ENODEV', 'ENOMEDIUM']);
 
@@ -29,12 +30,17 @@ export async function withRetries<T>(op: () => Promise<T>, policy: RetryPolicy, 
         await new Promise((r) => setTimeout(r, policy.delayMs * 4 ** attempt));
         continue;
       }
-      throw classify(e, dest, what, attempt + 1);
+      throw writeFailure(e, dest, what, attempt + 1);
     }
   }
 }
 
-function classify(e: unknown, dest: string, what: string, tries: number): BmapkitError {
+/**
+ * A failed write as a typed error: DEST_FULL (ENOSPC), DEST_GONE (the device
+ * vanished) or DEST_IO naming `what` and, after retries, how often it failed.
+ * Shared with the fused copy's workers, whose failures arrive as {code, message}.
+ */
+export function writeFailure(e: unknown, dest: string, what: string, tries: number): BmapkitError {
   if (e instanceof BmapkitError) return e;
   const err = e as NodeJS.ErrnoException;
   if (err.code === 'ENOSPC') {

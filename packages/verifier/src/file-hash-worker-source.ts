@@ -5,7 +5,8 @@
  * next: Int32Array(1) shared claim counter, algorithm, chunkSize,
  * copyTo: a file or device to write every chunk to at its offset (or null),
  * syncEvery: fsync it after this many bytes written by this worker (0: never),
- * retries: further tries of a write failing with EIO/EBUSY/EAGAIN/EINTR,
+ * retries, delayMs: further tries of a write failing with one of transient
+ * (error codes), and the first wait (x4 after each),
  * done: BigInt64Array(1) shared count of bytes processed }.
  * Workers claim ranges with Atomics.add, so they balance themselves; each
  * reads its range with positioned reads, hashes it and (copyTo) writes it.
@@ -16,11 +17,11 @@ export const FILE_HASH_WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { openSync, readSync, writeSync, fsyncSync, closeSync, constants } = require('node:fs');
 const { createHash } = require('node:crypto');
-const { path, spans, order, next, algorithm, chunkSize, copyTo, syncEvery, retries, done } = workerData;
-const TRANSIENT = new Set(['EIO', 'EBUSY', 'EAGAIN', 'EINTR']);
+const { path, spans, order, next, algorithm, chunkSize, copyTo, syncEvery, retries, delayMs, transient, done } = workerData;
+const TRANSIENT = new Set(transient);
 const pause = new Int32Array(new SharedArrayBuffer(4));
 let unsynced = 0;
-/** One positioned write of all of data, transient errors retried with backoff (100 ms, x4); returns nothing or throws with .tries. */
+/** One positioned write of all of data, transient errors retried with backoff (delayMs, x4); returns nothing or throws with .tries. */
 function put(data, position) {
   for (let tries = 1; ; tries++) {
     try {
@@ -28,7 +29,7 @@ function put(data, position) {
       return;
     } catch (e) {
       if (!TRANSIENT.has(e && e.code) || tries > retries) throw Object.assign(e, { tries });
-      Atomics.wait(pause, 0, 0, 100 * 4 ** (tries - 1));
+      Atomics.wait(pause, 0, 0, delayMs * 4 ** (tries - 1));
     }
   }
 }

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { BmapkitError, rangeByteSpan, requireHashName, type Bmap } from '@bmapkit/bmap-format';
+import { DEFAULT_RETRY, TRANSIENT_WRITE_ERRORS, writeFailure } from '@bmapkit/range-writer';
 import { FILE_HASH_WORKER_SOURCE } from './file-hash-worker-source.js';
 
 export interface HashFileRangesOptions {
@@ -24,7 +25,7 @@ export interface HashFileRangesOptions {
     dest: string;
     /** fsync after each worker has written this many bytes (block devices: 6 MiB, so Ctrl-C is quick); default never. */
     syncEvery?: number;
-    /** Further tries of a write failing with EIO, EBUSY, EAGAIN (default 3, from 100 ms, x4). */
+    /** Further tries of a write failing with a transient error (range-writer's list; default 3, from 100 ms, x4). */
     retries?: number;
   };
   /** Told the bytes processed so far, about ten times a second and at the end. */
@@ -66,7 +67,7 @@ export async function hashFileRanges(
   const wanted = options.workers ?? Math.min(4, availableParallelism());
   const workers = Math.max(1, Math.min(wanted, n, Math.ceil(total / BYTES_PER_WORKER)));
   const done = new BigInt64Array(new SharedArrayBuffer(8));
-  const workerData = { path, spans, order, next, algorithm, chunkSize: options.chunkSize ?? 256 << 10, copyTo: options.copyTo?.path ?? null, syncEvery: options.copyTo?.syncEvery ?? 0, retries: options.copyTo?.retries ?? 3, done };
+  const workerData = { path, spans, order, next, algorithm, chunkSize: options.chunkSize ?? 256 << 10, copyTo: options.copyTo?.path ?? null, syncEvery: options.copyTo?.syncEvery ?? 0, retries: options.copyTo?.retries ?? DEFAULT_RETRY.retries, delayMs: DEFAULT_RETRY.delayMs, transient: TRANSIENT_WRITE_ERRORS, done };
   const progress = options.onProgress === undefined ? undefined : setInterval(() => options.onProgress!(Number(Atomics.load(done, 0))), 100);
 
   const pool: Worker[] = [];
@@ -112,13 +113,7 @@ function truncated(path: string, bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imag
   );
 }
 
-/** A worker's failed write as the range writer would report it: DEST_FULL, DEST_GONE or DEST_IO. */
+/** A worker's failed write, reported as the range writer reports one. */
 function writeError(to: { dest: string }, code: string, message: string, r: { first: number; last: number }, tries: number): BmapkitError {
-  const what = `writing blocks ${r.first}-${r.last}`;
-  if (code === 'ENOSPC') return new BmapkitError('DEST_FULL', `error while ${what} of '${to.dest}': no space left on device (the image does not fit)`);
-  if (code === 'ENXIO' || code === 'ENODEV' || code === 'ENOMEDIUM') {
-    return new BmapkitError('DEST_GONE', `'${to.dest}' went away while ${what} (unplugged or reset?); it holds an incomplete image`);
-  }
-  const after = tries > 1 ? ` (failed ${tries} times)` : '';
-  return new BmapkitError('DEST_IO', `error while ${what} of '${to.dest}': ${message}${after}`, { details: { errno: code } });
+  return writeFailure(Object.assign(new Error(message), { code }), to.dest, `writing blocks ${r.first}-${r.last}`, tries);
 }
