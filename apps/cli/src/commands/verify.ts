@@ -1,11 +1,11 @@
 import { open, stat } from 'node:fs/promises';
 import { BmapkitError, humanSize, type Bmap } from '@bmapkit/bmap-format';
 import { peek } from '@bmapkit/decompress-stream';
-import { openImage, redactUrl, selectRanges, type ImageSource } from '@bmapkit/extent-source';
+import { openImage, redactUrl, type ImageSource } from '@bmapkit/extent-source';
 import { dropCache, nativeAvailable } from '@bmapkit/native';
 import { compareDigests, digestStream, hashFileRanges, type RangeMismatch } from '@bmapkit/verifier';
 import { findBmap } from '../copy/find-bmap.js';
-import { prepareImage } from '../copy/pipeline.js';
+import { mappedChunks, prepareImage } from '../copy/pipeline.js';
 import { geometryLine } from '../bmap-lines.js';
 import type { Logger } from '../log.js';
 
@@ -65,7 +65,7 @@ async function deviceDigests(path: string, bmap: Bmap): Promise<string[]> {
 /**
  * A file or stdin: a raw local file is hashed in place by worker threads;
  * anything compressed (or stdin) is decoded, cut to the mapped ranges and
- * hashed as it streams.
+ * hashed as it streams (a raw remote image on a server with Range support: only its mapped ranges).
  */
 async function imageDigests(image: ImageSource, bmap: Bmap, log: Logger): Promise<string[]> {
   const sniffed = await peek(image.stream(), 4096);
@@ -77,8 +77,5 @@ async function imageDigests(image: ImageSource, bmap: Bmap, log: Logger): Promis
     }
     return hashFileRanges(image.path, bmap, { algorithm: bmap.checksumType ?? 'sha256' });
   }
-  // a raw remote image on a server with Range support: only the mapped ranges are fetched
-  const direct = prepared.format === undefined ? image.extents(bmap.ranges, bmap) : undefined;
-  if (direct !== undefined) await prepared.stream.cancel();
-  return digestStream(direct !== undefined ? await direct : prepared.stream.pipeThrough(selectRanges(bmap, { source: image.name })), bmap);
+  return digestStream(await mappedChunks(prepared, bmap), bmap);
 }

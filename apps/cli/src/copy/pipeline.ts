@@ -75,22 +75,24 @@ export async function runCopy(plan: CopyPlan): Promise<{ bytes: number; imageSiz
     ...(plan.dest.direct === undefined ? {} : { direct: plan.dest.direct }),
     ...(checker === undefined ? {} : { afterSync: (chunks: ImageChunk[]) => checker.check(chunks) }),
   });
-  let chunks: ReadableStream<ImageChunk>;
-  // A raw image whose source can pull ranges directly (a local file, a server
-  // with Range support) is read only at the mapped ranges: holes are never read.
-  const direct = prepared.format === undefined && geometry !== undefined ? prepared.image.extents(geometry.ranges, geometry) : undefined;
-  if (direct !== undefined) {
-    await prepared.stream.cancel();
-    chunks = await direct;
-  } else if (geometry !== undefined) {
-    chunks = prepared.stream.pipeThrough(selectRanges(geometry, { source: prepared.image.name }));
-  } else {
-    chunks = prepared.stream.pipeThrough(linearChunks());
-  }
+  let chunks = geometry === undefined ? prepared.stream.pipeThrough(linearChunks()) : await mappedChunks(prepared, geometry);
   if (bmap !== undefined && plan.verify) chunks = chunks.pipeThrough(verifyChecksums(bmap, { image: name }));
   if (plan.onProgress !== undefined) chunks = chunks.pipeThrough(counting(geometry === undefined ? undefined : mappedByteCount(geometry), plan.onProgress));
   await chunks.pipeTo(writer);
   return { bytes: writer.bytesWritten(), imageSize: geometry?.imageSize ?? writer.end(), rewrites: checker?.stats().rewrites ?? 0 };
+}
+
+/**
+ * The mapped ranges of a prepared image as ImageChunks. A raw image whose
+ * source can pull ranges directly (a local file, a server with Range
+ * support) is read only at the mapped ranges: holes are never read. Anything
+ * else is decoded from the start and cut by selectRanges.
+ */
+export async function mappedChunks(prepared: PreparedImage, geometry: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize'>): Promise<ReadableStream<ImageChunk>> {
+  const direct = prepared.format === undefined ? prepared.image.extents(geometry.ranges, geometry) : undefined;
+  if (direct === undefined) return prepared.stream.pipeThrough(selectRanges(geometry, { source: prepared.image.name }));
+  await prepared.stream.cancel();
+  return direct;
 }
 
 /** --nobmap with a known size: one range over the whole image, in 4096-byte blocks, as the reference. */
