@@ -1,6 +1,7 @@
 export type { Bmap, BlockRange, ImageChunk, ByteSpan } from './types.js';
 export { rangeByteSpan, rangeByteLength, rangeBlockCount, blocksFor, mappedByteCount } from './types.js';
 export { BmapkitError, isBmapkitError, type BmapkitErrorCode, type BmapkitErrorOptions } from './errors.js';
+export { fsReason } from './fs-reason.js';
 export { parseBmap, scanBmap, verifyBmapChecksum, BmapParserStream, type BmapInput } from './parse.js';
 export {
   BmapScanner,

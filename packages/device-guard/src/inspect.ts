@@ -1,6 +1,6 @@
 import { realpath, stat } from 'node:fs/promises';
 import { dirname, normalize, resolve } from 'node:path';
-import { BmapkitError } from '@bmapkit/bmap-format';
+import { BmapkitError, fsReason } from '@bmapkit/bmap-format';
 import { describeBlockDevice, type BlockDevice } from './sysfs.js';
 import { devnoOf, type SystemRoots } from './roots.js';
 
@@ -23,11 +23,6 @@ export interface InspectOptions {
   onWarning?: (message: string) => void;
 }
 
-function reason(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  return err.code === 'ENOENT' ? 'no such file or directory' : err.code === 'EACCES' ? 'permission denied' : (err.message ?? String(e));
-}
-
 /**
  * What DEST is, without opening it for writing: a regular file (existing or
  * to be created), a character device, or a block device (described from
@@ -41,7 +36,7 @@ export async function inspectDestination(dest: string, options: InspectOptions):
     st = await stat(dest);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new BmapkitError('DEST_OPEN', `cannot open destination file '${dest}': ${reason(e)}`, { cause: e });
+      throw new BmapkitError('DEST_OPEN', `cannot open destination file '${dest}': ${fsReason(e)}`, { cause: e });
     }
     if (underDev) {
       if (options.force !== true) {

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { BmapkitError } from '@bmapkit/bmap-format';
+import { BmapkitError, fsReason } from '@bmapkit/bmap-format';
 import type { Destination } from './inspect.js';
 
 export interface OpenOptions {
@@ -11,9 +11,8 @@ export interface OpenOptions {
 function reason(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   if (err.code === 'EACCES' || err.code === 'EPERM') return 'permission denied (run as root, or join the group that owns the device, usually "disk")';
-  if (err.code === 'ENOENT') return 'no such file or directory';
   if (err.code === 'ENXIO' || err.code === 'ENODEV') return 'no such device (was it unplugged?)';
-  return err.message ?? String(e);
+  return fsReason(e);
 }
 
 /**

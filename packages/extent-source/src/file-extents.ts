@@ -1,9 +1,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { BmapkitError, blocksFor, type BlockRange } from '@bmapkit/bmap-format';
+import { BmapkitError, blocksFor, type BlockRange, fsReason } from '@bmapkit/bmap-format';
 import { FIEMAP_EXTENT_LAST, SEEK_DATA, SEEK_HOLE, fiemap, filesystemBlockSize, seekDataOrHole } from '@bmapkit/native';
 import { RangeCollector } from './ranges.js';
-import { fsReason } from './fs-reason.js';
 import { checkZfsCompatible, type ZfsCheckOptions } from './fs-type.js';
 
 export type ExtentBackend = 'fiemap' | 'seek';

@@ -1,6 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { BmapkitError } from '@bmapkit/bmap-format';
-import { fsReason } from './fs-reason.js';
+import { BmapkitError, fsReason } from '@bmapkit/bmap-format';
 
 /** Image bytes that can be read at any offset: a local file, later an HTTP server with Range support. */
 export interface RandomAccessSource {

@@ -1,6 +1,5 @@
 import { readFile, statfs } from 'node:fs/promises';
-import { BmapkitError } from '@bmapkit/bmap-format';
-import { fsReason } from './fs-reason.js';
+import { BmapkitError, fsReason } from '@bmapkit/bmap-format';
 
 /** statfs f_type magic numbers of the filesystems bmapkit cares about. */
 const NAMES: Record<number, string> = {

@@ -1,9 +1,8 @@
 import { open, stat } from 'node:fs/promises';
 import { fstatSync, createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BmapkitError, type BlockRange, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
+import { BmapkitError, type BlockRange, type Bmap, type ImageChunk, fsReason } from '@bmapkit/bmap-format';
 import { readableFromNode } from './node-readable.js';
-import { fsReason } from './fs-reason.js';
 import { openFileSource, type RandomAccessSource } from './file-source.js';
 import { readExtents } from './read-extents.js';
 import { openHttp } from './remote/http-source.js';

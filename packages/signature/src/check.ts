@@ -1,6 +1,6 @@
 import { access, open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { BmapkitError } from '@bmapkit/bmap-format';
+import { BmapkitError, fsReason } from '@bmapkit/bmap-format';
 import { gpgVerify } from './gpg.js';
 import { normalizeFingerprint, type Signature } from './status.js';
 
@@ -43,11 +43,8 @@ async function findSignature(o: BmapSignatureOptions): Promise<string | undefine
     return 'inline';
   }
   if (o.signature !== undefined) {
-    const e = (await readable(o.signature)) as NodeJS.ErrnoException | undefined;
-    if (e !== undefined) {
-      const why = e.code === 'ENOENT' ? 'no such file or directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
-      throw new BmapkitError('SIGNATURE_OPEN', `cannot open bmap signature file '${o.signature}': ${why}`);
-    }
+    const e = await readable(o.signature);
+    if (e !== undefined) throw new BmapkitError('SIGNATURE_OPEN', `cannot open bmap signature file '${o.signature}': ${fsReason(e)}`);
     return o.signature;
   }
   for (const candidate of [`${o.bmap}.asc`, `${o.bmap}.sig`]) {
