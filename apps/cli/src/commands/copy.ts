@@ -141,6 +141,7 @@ async function run(
     );
     t0 = performance.now();
     const { handle } = opened;
+    const writeTo = corruptingWrites(handle, process.env['BMAPKIT_TEST_CORRUPT_WRITES']);
     writing = true;
     result = await runCopy({
       prepared,
@@ -149,7 +150,7 @@ async function run(
       dest: {
         path: destPath,
         kind: dest.kind,
-        handle: corruptingWrites(handle, process.env['BMAPKIT_TEST_CORRUPT_WRITES']),
+        handle: writeTo,
         ...(opened.direct === undefined ? {} : { direct: opened.direct }),
       },
       ...(opened.readBack === undefined
@@ -161,7 +162,7 @@ async function run(
                 log.warning(`blocks ${first}-${last} of '${destPath}' read back wrong; rewriting them (attempt ${attempt})`),
             },
           }),
-      fused: process.env['BMAPKIT_TEST_CORRUPT_WRITES'] === undefined,
+      fused: writeTo === handle, // the test hook's writes go through the stream pipeline
       beforeSync: () => {
         progress?.finish();
         log.info(`synchronizing '${destPath}'`);
