@@ -68,10 +68,15 @@ export function writeMbr(file, startSector, sectors) {
   closeSync(fd);
 }
 
-/** Mounts DEV on a new directory under DIR; returns the mount point and how to unmount it. */
+/**
+ * Mounts DEV read-only on a new directory under DIR; returns the mount point
+ * and how to unmount it. Read-only: a mounted ext4 writes to its device in
+ * the background (lazy inode-table init, superblock), which would make
+ * "the device is unchanged" checks fail for reasons of its own.
+ */
 export function mountUnder(dir, dev) {
   const at = join(dir, `mnt-${dev.split('/').pop()}`);
   mkdirSync(at, { recursive: true });
-  execFileSync('mount', [dev, at]);
+  execFileSync('mount', ['-o', 'ro', dev, at]);
   return { at, unmount: () => execFileSync('umount', [at]) };
 }
