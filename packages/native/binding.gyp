@@ -2,7 +2,8 @@
   "targets": [
     {
       "target_name": "bmapkit_native",
-      "sources": ["native/bmapkit.c"],
+      "sources": ["native/bmapkit.c", "native/decoders.c"],
+      "libraries": ["-ldl"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"]
     }
   ]

@@ -11,6 +11,7 @@
  *   addressMod(view, align)     -> the address of a typed array's first byte
  *       modulo `align` (a power of two), to cut aligned buffers for O_DIRECT
  * Failures throw an Error whose `code` is the errno name ("EOPNOTSUPP").
+ * decoders.c adds in-process zstd and xz decoding (decoderOpen/Run/Close, allZero).
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 #include <linux/fs.h>
 #include <linux/fiemap.h>
+#include "decoders.h"
 
 static const char *errno_name(int e) {
   switch (e) {
@@ -206,6 +208,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"addressMod", NULL, AddressMod, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  decoders_register(env, exports);
   return exports;
 }
 

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { BmapkitError } from '@bmapkit/bmap-format';
 
-/** The addon's raw interface (native/extents.c). */
+/** The addon's raw interface (native/bmapkit.c, native/decoders.c). */
 interface Addon {
   fiemap(fd: number, start: number, length: number, maxExtents: number, sync: boolean): Float64Array;
   seek(fd: number, offset: number, whence: number): number;
@@ -11,6 +11,19 @@ interface Addon {
   sectorSize(fd: number): number;
   dropCache(fd: number, offset: number, length: number): void;
   addressMod(view: ArrayBufferView, alignment: number): number;
+  decoderOpen(kind: string, threads: number): object;
+  decoderRun(
+    handle: object,
+    input: Uint8Array | null,
+    inPos: number,
+    output: Uint8Array,
+    piece: number,
+    finish: boolean,
+    state: Float64Array,
+    zero: Uint8Array,
+    callback: (error: Error | null) => void,
+  ): void;
+  decoderClose(handle: object): void;
 }
 
 export const SEEK_DATA = 3;
@@ -21,7 +34,8 @@ export const FIEMAP_EXTENT_LAST = 0x1;
 let addon: Addon | undefined;
 let loadError: unknown;
 
-function load(): Addon | undefined {
+/** The addon if it loads, else undefined (for optional speed-ups with a fallback). */
+export function load(): Addon | undefined {
   if (addon === undefined && loadError === undefined) {
     try {
       // Resolved through the package name, so that it is found from this
@@ -104,3 +118,5 @@ export function alignedBuffer(size: number, alignment: number): Uint8Array {
   const skip = mod === 0 ? 0 : alignment - mod;
   return raw.subarray(skip, skip + size);
 }
+
+export { openDecoder, type NativeDecoder, type DecoderKind, type DecodeResult } from './decoder.js';

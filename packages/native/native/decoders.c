@@ -1,0 +1,415 @@
+/*
+ * In-process zstd and xz decoding with the system's libzstd.so.1 and
+ * liblzma.so.5, opened with dlopen when first asked for. Nothing here is
+ * linked at build time, so the addon builds and loads on a machine without
+ * either library (or its headers) and decompress-stream then runs the
+ * external program instead.
+ *
+ *   decoderOpen(kind, threads)   -> handle ("zstd" or "xz"); throws ENOLIB
+ *       when the library cannot be loaded
+ *   decoderRun(handle, input, inPos, output, piece, finish, state, zero, callback)
+ *       decodes on a libuv pool thread from input[inPos..] into output
+ *       until the output is full, the input is used up, or (finish: no more
+ *       input comes) the data ends; then marks in zero[i] whether output
+ *       piece i (of `piece` bytes) is all zeros, and calls callback(error).
+ *       state receives [inPos, outPos, ended, lastEnd, progress]: ended =
+ *       the last frame/stream ended with finish; lastEnd = the last call
+ *       that made progress ended a frame (zstd: 0 there at the end of the
+ *       input means it is cut off). Errors have code EDATA (corrupt),
+ *       ETRUNC (xz: cut off) or ENOMEM. input and output must not be touched
+ *       until the callback.
+ *   decoderClose(handle)         frees the decoder (also done by the GC;
+ *       deferred while a run is in progress)
+ */
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <dlfcn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "decoders.h"
+
+/* The part of zstd's stable API used here (zstd.h need not be installed). */
+typedef struct { const void *src; size_t size; size_t pos; } zstd_in;
+typedef struct { void *dst; size_t size; size_t pos; } zstd_out;
+static struct {
+  int tried, ok;
+  void *(*create)(void);
+  size_t (*free)(void *);
+  size_t (*decompress)(void *, zstd_out *, zstd_in *);
+  unsigned (*is_error)(size_t);
+  const char *(*error_name)(size_t);
+} zstd;
+
+/* liblzma: lzma_stream and lzma_mt from lzma.h when it is there. */
+#if __has_include(<lzma.h>)
+#include <lzma.h>
+#define HAVE_LZMA 1
+static struct {
+  int tried, ok;
+  lzma_ret (*decoder)(lzma_stream *, uint64_t, uint32_t);
+  lzma_ret (*decoder_mt)(lzma_stream *, const lzma_mt *);
+  lzma_ret (*code)(lzma_stream *, lzma_action);
+  void (*end)(lzma_stream *);
+} xz;
+#endif
+
+enum kind { KIND_ZSTD, KIND_XZ };
+
+typedef struct {
+  enum kind kind;
+  void *zds;
+#ifdef HAVE_LZMA
+  lzma_stream strm;
+#endif
+  int open;
+  int busy, close_pending;
+  int last_end;
+} decoder;
+
+static int load_zstd(void) {
+  if (zstd.tried) return zstd.ok;
+  zstd.tried = 1;
+  void *lib = dlopen("libzstd.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (lib == NULL) return 0;
+  zstd.create = (void *(*)(void))dlsym(lib, "ZSTD_createDStream");
+  zstd.free = (size_t(*)(void *))dlsym(lib, "ZSTD_freeDStream");
+  zstd.decompress = (size_t(*)(void *, zstd_out *, zstd_in *))dlsym(lib, "ZSTD_decompressStream");
+  zstd.is_error = (unsigned (*)(size_t))dlsym(lib, "ZSTD_isError");
+  zstd.error_name = (const char *(*)(size_t))dlsym(lib, "ZSTD_getErrorName");
+  zstd.ok = zstd.create && zstd.free && zstd.decompress && zstd.is_error && zstd.error_name;
+  return zstd.ok;
+}
+
+#ifdef HAVE_LZMA
+static int load_xz(void) {
+  if (xz.tried) return xz.ok;
+  xz.tried = 1;
+  void *lib = dlopen("liblzma.so.5", RTLD_NOW | RTLD_LOCAL);
+  if (lib == NULL) return 0;
+  xz.decoder = (lzma_ret(*)(lzma_stream *, uint64_t, uint32_t))dlsym(lib, "lzma_stream_decoder");
+  xz.decoder_mt = (lzma_ret(*)(lzma_stream *, const lzma_mt *))dlsym(lib, "lzma_stream_decoder_mt"); /* 5.4+ */
+  xz.code = (lzma_ret(*)(lzma_stream *, lzma_action))dlsym(lib, "lzma_code");
+  xz.end = (void (*)(lzma_stream *))dlsym(lib, "lzma_end");
+  xz.ok = xz.decoder && xz.code && xz.end;
+  return xz.ok;
+}
+#endif
+
+static void close_decoder(decoder *d) {
+  if (d->busy) {
+    d->close_pending = 1;
+    return;
+  }
+  if (!d->open) return;
+  d->open = 0;
+  if (d->kind == KIND_ZSTD) zstd.free(d->zds);
+#ifdef HAVE_LZMA
+  else xz.end(&d->strm);
+#endif
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  decoder *d = data;
+  /* A run in progress holds a reference to the handle, so it is not busy here. */
+  d->busy = 0;
+  close_decoder(d);
+  free(d);
+}
+
+static napi_value throw_code(napi_env env, const char *code, const char *msg) {
+  napi_throw_error(env, code, msg);
+  return NULL;
+}
+
+static napi_value DecoderOpen(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  char kind[8];
+  size_t len;
+  uint32_t threads = 1;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+      napi_get_value_string_utf8(env, argv[0], kind, sizeof kind, &len) != napi_ok || napi_get_value_uint32(env, argv[1], &threads) != napi_ok)
+    return throw_code(env, "EINVAL", "decoderOpen(kind, threads)");
+  decoder *d = calloc(1, sizeof *d);
+  if (d == NULL) return throw_code(env, "ENOMEM", "out of memory");
+  if (strcmp(kind, "zstd") == 0) {
+    if (!load_zstd()) {
+      free(d);
+      return throw_code(env, "ENOLIB", "libzstd.so.1 cannot be loaded");
+    }
+    d->kind = KIND_ZSTD;
+    d->zds = zstd.create();
+    if (d->zds == NULL) {
+      free(d);
+      return throw_code(env, "ENOMEM", "ZSTD_createDStream failed");
+    }
+  }
+#ifdef HAVE_LZMA
+  else if (strcmp(kind, "xz") == 0) {
+    if (!load_xz()) {
+      free(d);
+      return throw_code(env, "ENOLIB", "liblzma.so.5 cannot be loaded");
+    }
+    d->kind = KIND_XZ;
+    lzma_stream init = LZMA_STREAM_INIT;
+    d->strm = init;
+    lzma_ret r;
+    if (xz.decoder_mt != NULL && threads > 1) {
+      lzma_mt mt;
+      memset(&mt, 0, sizeof mt);
+      mt.flags = LZMA_CONCATENATED;
+      mt.threads = threads;
+      /* Above this the decoder runs single-threaded rather than using more memory. */
+      mt.memlimit_threading = 48u << 20;
+      mt.memlimit_stop = UINT64_MAX;
+      r = xz.decoder_mt(&d->strm, &mt);
+    } else {
+      r = xz.decoder(&d->strm, UINT64_MAX, LZMA_CONCATENATED);
+    }
+    if (r != LZMA_OK) {
+      free(d);
+      return throw_code(env, "ENOMEM", "cannot start the xz decoder");
+    }
+  }
+#endif
+  else {
+    free(d);
+    return throw_code(env, "ENOLIB", "this build of the addon has no decoder of that kind");
+  }
+  d->open = 1;
+  napi_value handle;
+  if (napi_create_external(env, d, finalize, NULL, &handle) != napi_ok) {
+    close_decoder(d);
+    free(d);
+    return throw_code(env, "ENOMEM", "napi_create_external failed");
+  }
+  return handle;
+}
+
+static int get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *length) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_null || t == napi_undefined) {
+    static uint8_t empty[1];
+    *data = empty; /* never NULL: libzstd wants a pointer even for no input */
+    *length = 0;
+    return 1;
+  }
+  napi_typedarray_type type;
+  void *p;
+  if (napi_get_typedarray_info(env, v, &type, length, &p, NULL, NULL) != napi_ok || type != napi_uint8_array) return 0;
+  *data = p;
+  return 1;
+}
+
+typedef struct {
+  decoder *d;
+  uint8_t *in, *out, *zero;
+  size_t in_len, in_pos, out_len, out_pos, piece;
+  int finish, ended, progress;
+  const char *error_code, *error;
+  double *state;
+  napi_ref refs[5]; /* handle, input, output, state, zero: alive until done */
+  napi_ref callback;
+  napi_async_work work;
+} run_job;
+
+/* One library call; returns 0, or sets job->error. */
+static int step(run_job *j, int *end) {
+  decoder *d = j->d;
+  *end = 0;
+  if (d->kind == KIND_ZSTD) {
+    zstd_in zin = {j->in, j->in_len, j->in_pos};
+    zstd_out zout = {j->out, j->out_len, j->out_pos};
+    size_t r = zstd.decompress(d->zds, &zout, &zin);
+    if (zstd.is_error(r)) {
+      j->error_code = "EDATA";
+      j->error = zstd.error_name(r);
+      return -1;
+    }
+    *end = r == 0;
+    j->in_pos = zin.pos;
+    j->out_pos = zout.pos;
+    return 0;
+  }
+#ifdef HAVE_LZMA
+  lzma_stream *s = &d->strm;
+  s->next_in = j->in + j->in_pos;
+  s->avail_in = j->in_len - j->in_pos;
+  s->next_out = j->out + j->out_pos;
+  s->avail_out = j->out_len - j->out_pos;
+  lzma_ret r = xz.code(s, j->finish ? LZMA_FINISH : LZMA_RUN);
+  j->in_pos = j->in_len - s->avail_in;
+  j->out_pos = j->out_len - s->avail_out;
+  switch (r) {
+    case LZMA_OK: return 0;
+    case LZMA_STREAM_END: *end = 1; return 0;
+    case LZMA_BUF_ERROR:
+      /* No progress is possible: with LZMA_FINISH that means the input stops early. */
+      if (!j->finish) return 0;
+      j->error_code = "ETRUNC";
+      j->error = "compressed data is truncated";
+      return -1;
+    case LZMA_MEM_ERROR:
+    case LZMA_MEMLIMIT_ERROR: j->error_code = "ENOMEM"; j->error = "liblzma ran out of memory"; return -1;
+    case LZMA_FORMAT_ERROR: j->error_code = "EDATA"; j->error = "not in the .xz format"; return -1;
+    case LZMA_OPTIONS_ERROR: j->error_code = "EDATA"; j->error = "unsupported compression options"; return -1;
+    case LZMA_DATA_ERROR: j->error_code = "EDATA"; j->error = "compressed data is corrupt"; return -1;
+    default: j->error_code = "EDATA"; j->error = "liblzma failed"; return -1;
+  }
+#else
+  j->error_code = "EINVAL";
+  j->error = "no xz support in this build";
+  return -1;
+#endif
+}
+
+static int all_zero(const uint8_t *p, size_t n) {
+  /* OR whole 256-byte blocks (the compiler vectorises this), stop at the first non-zero one. */
+  while (n >= 256) {
+    uint64_t acc = 0, w[32];
+    memcpy(w, p, sizeof w);
+    for (int i = 0; i < 32; i++) acc |= w[i];
+    if (acc != 0) return 0;
+    p += 256;
+    n -= 256;
+  }
+  while (n > 0) {
+    if (*p++ != 0) return 0;
+    n--;
+  }
+  return 1;
+}
+
+static void run_execute(napi_env env, void *data) {
+  (void)env;
+  run_job *j = data;
+  decoder *d = j->d;
+  size_t out_len = j->out_len;
+  /* Decode a piece at a time and scan it while it is still in the cache. */
+  for (size_t piece_end = j->piece < out_len ? j->piece : out_len;;) {
+    size_t in0 = j->in_pos, out0 = j->out_pos;
+    int end;
+    j->out_len = piece_end;
+    int failed = step(j, &end);
+    j->out_len = out_len;
+    if (failed) return;
+    int progress = j->in_pos != in0 || j->out_pos != out0;
+    if (progress) {
+      j->progress = 1;
+      d->last_end = end;
+    }
+    int stop = (j->finish && end) || !progress || (j->in_pos == j->in_len && !j->finish);
+    if (j->finish && end) j->ended = 1; /* everything is out; xz must not be called again */
+    if (j->out_pos == piece_end || stop) {
+      size_t at = (piece_end - 1) / j->piece * j->piece; /* where this piece starts */
+      if (j->out_pos > at) j->zero[at / j->piece] = (uint8_t)all_zero(j->out + at, j->out_pos - at);
+    }
+    if (stop || j->out_pos == out_len) break;
+    if (j->out_pos == piece_end) piece_end = piece_end + j->piece < out_len ? piece_end + j->piece : out_len;
+  }
+}
+
+static void run_complete(napi_env env, napi_status status, void *data) {
+  run_job *j = data;
+  j->d->busy = 0;
+  if (j->d->close_pending) close_decoder(j->d);
+  j->state[0] = (double)j->in_pos;
+  j->state[1] = (double)j->out_pos;
+  j->state[2] = j->ended;
+  j->state[3] = j->d->last_end;
+  j->state[4] = j->progress;
+  napi_value callback, global, arg;
+  napi_get_reference_value(env, j->callback, &callback);
+  napi_get_global(env, &global);
+  if (status != napi_ok) {
+    j->error_code = "EINVAL";
+    j->error = "the decoding job was cancelled";
+  }
+  if (j->error != NULL) {
+    napi_value code, msg;
+    napi_create_string_utf8(env, j->error_code, NAPI_AUTO_LENGTH, &code);
+    napi_create_string_utf8(env, j->error, NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, code, msg, &arg);
+  } else {
+    napi_get_null(env, &arg);
+  }
+  for (int i = 0; i < 5; i++)
+    if (j->refs[i] != NULL) napi_delete_reference(env, j->refs[i]);
+  napi_delete_reference(env, j->callback);
+  napi_delete_async_work(env, j->work);
+  free(j);
+  napi_call_function(env, global, callback, 1, &arg, NULL);
+}
+
+static napi_value DecoderRun(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  decoder *d;
+  uint8_t *in, *out, *zero;
+  size_t in_len, out_len, zero_len;
+  double in_pos, piece, *state;
+  bool finish;
+  size_t state_len;
+  napi_typedarray_type state_type;
+  napi_valuetype cb_type;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 9 || napi_get_value_external(env, argv[0], (void **)&d) != napi_ok ||
+      !get_bytes(env, argv[1], &in, &in_len) || napi_get_value_double(env, argv[2], &in_pos) != napi_ok ||
+      !get_bytes(env, argv[3], &out, &out_len) || out_len == 0 || napi_get_value_double(env, argv[4], &piece) != napi_ok ||
+      napi_get_value_bool(env, argv[5], &finish) != napi_ok ||
+      napi_get_typedarray_info(env, argv[6], &state_type, &state_len, (void **)&state, NULL, NULL) != napi_ok || state_type != napi_float64_array ||
+      state_len < 5 || !get_bytes(env, argv[7], &zero, &zero_len) || napi_typeof(env, argv[8], &cb_type) != napi_ok || cb_type != napi_function)
+    return throw_code(env, "EINVAL", "decoderRun(handle, input, inPos, output, piece, finish, state, zero, callback)");
+  if (!d->open) return throw_code(env, "EINVAL", "the decoder is closed");
+  if (d->busy) return throw_code(env, "EINVAL", "the decoder is already running");
+  if (in_pos < 0 || (size_t)in_pos > in_len || piece < 1 || zero_len * (size_t)piece < out_len) return throw_code(env, "EINVAL", "position or piece size out of range");
+  run_job *j = calloc(1, sizeof *j);
+  if (j == NULL) return throw_code(env, "ENOMEM", "out of memory");
+  j->d = d;
+  j->in = in;
+  j->in_len = in_len;
+  j->in_pos = (size_t)in_pos;
+  j->out = out;
+  j->out_len = out_len;
+  j->piece = (size_t)piece;
+  j->zero = zero;
+  j->finish = finish;
+  j->state = state;
+  static const int kept[5] = {0, 1, 3, 6, 7}; /* handle, input, output, state, zero */
+  for (int i = 0; i < 5; i++) napi_create_reference(env, argv[kept[i]], 1, &j->refs[i]);
+  napi_create_reference(env, argv[8], 1, &j->callback);
+  napi_value name;
+  napi_create_string_utf8(env, "bmapkit:decode", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_async_work(env, NULL, name, run_execute, run_complete, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
+    for (int i = 0; i < 5; i++)
+    if (j->refs[i] != NULL) napi_delete_reference(env, j->refs[i]);
+    napi_delete_reference(env, j->callback);
+    free(j);
+    return throw_code(env, "ENOMEM", "cannot queue the decoding job");
+  }
+  d->busy = 1;
+  return NULL;
+}
+
+static napi_value DecoderClose(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  decoder *d;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_external(env, argv[0], (void **)&d) != napi_ok)
+    return throw_code(env, "EINVAL", "decoderClose(handle)");
+  close_decoder(d);
+  return NULL;
+}
+
+void decoders_register(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"decoderOpen", NULL, DecoderOpen, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"decoderRun", NULL, DecoderRun, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"decoderClose", NULL, DecoderClose, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+}
