@@ -107,12 +107,12 @@ describe('decompress: broken input is a typed error, never a short image', () =>
     await expect(decodeFile(join(dir, 'c2.gz'))).rejects.toMatchObject({ code: 'IMAGE_DECOMPRESS', message: expect.stringContaining("cannot decompress gzip image") });
   });
 
-  it.skipIf(!has('xz'))('corrupt xz data fails the program and is IMAGE_DECOMPRESS', async () => {
+  it.skipIf(!has('xz'))('corrupt xz data is IMAGE_DECOMPRESS', async () => {
     sh('xz -c img > c.xz');
     const data = readFileSync(join(dir, 'c.xz'));
     for (let i = 5000; i < 5100; i++) data[i] = data[i]! ^ 0x55;
     writeFileSync(join(dir, 'c2.xz'), data);
-    await expect(decodeFile(join(dir, 'c2.xz'))).rejects.toMatchObject({ code: 'IMAGE_DECOMPRESS', message: expect.stringMatching(/xz failed \(1\)/) });
+    await expect(decodeFile(join(dir, 'c2.xz'))).rejects.toMatchObject({ code: 'IMAGE_DECOMPRESS', message: expect.stringContaining(`cannot decompress xz image '${join(dir, 'c2.xz')}'`) });
   });
 
   it('garbage named .gz is refused (the reference copies 0 bytes and exits 0)', async () => {

@@ -1,0 +1,158 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { createHash, randomFillSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDecoder } from '@bmapkit/native';
+import { decompress } from '../src/index.js';
+
+// xz and zstd decode in process (libzstd.so.1 / liblzma.so.5 through the
+// addon) when they can; these tests prove that path is the one taken (PATH is
+// emptied, so no program could run) and that it is as strict as the programs.
+
+let dir: string;
+let image: Buffer;
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const has = (p: string) => spawnSync(p, ['--help'], { stdio: 'ignore' }).error === undefined;
+const savedPath = process.env['PATH'];
+
+/** 30 MiB + 100 KiB: random data, a 21 MiB run of zeros, text, zeros again, a ragged random tail. */
+function makeImage(): Buffer {
+  const b = Buffer.alloc((30 << 20) + 100_000);
+  randomFillSync(b, 0, 3 << 20);
+  b.write('bmapkit native decoder '.repeat(45000), 24 << 20);
+  randomFillSync(b, 30 << 20);
+  return b;
+}
+
+function sh(cmd: string): void {
+  const r = spawnSync('sh', ['-c', cmd], { cwd: dir, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
+}
+
+/** Decodes with no program reachable (PATH empty): only the in-process decoder can succeed. */
+async function decodeInProcess(path: string): Promise<{ bytes: Buffer; chunks: Uint8Array[] }> {
+  const input = new Blob([readFileSync(path)]).stream() as ReadableStream<Uint8Array>;
+  process.env['PATH'] = '';
+  try {
+    const { stream } = await decompress(input, { name: path });
+    const chunks: Uint8Array[] = [];
+    for await (const c of stream as unknown as AsyncIterable<Uint8Array>) chunks.push(c);
+    return { bytes: Buffer.concat(chunks), chunks };
+  } finally {
+    process.env['PATH'] = savedPath;
+  }
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'bmapkit-native-dec-'));
+  image = makeImage();
+  writeFileSync(join(dir, 'img'), image);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  process.env['PATH'] = savedPath;
+});
+
+const FORMATS: Array<{ kind: 'zstd' | 'xz'; tool: string; variants: Array<[string, string, string]> }> = [
+  {
+    kind: 'zstd',
+    tool: 'zstd',
+    variants: [
+      ['one frame', 'zstd -q -c img > img.zst', 'img.zst'],
+      ['several frames', 'head -c 5000000 img | zstd -q -c > mf.zst && tail -c +5000001 img | zstd -q -19 -c >> mf.zst', 'mf.zst'],
+      ['with a skippable frame first (pzstd)', "printf '\\120\\052\\115\\030\\004\\000\\000\\000abcd' > sk.zst && zstd -q -c img >> sk.zst", 'sk.zst'],
+    ],
+  },
+  {
+    kind: 'xz',
+    tool: 'xz',
+    variants: [
+      ['one block', 'xz -c img > img.xz', 'img.xz'],
+      ['many blocks (xz -T2)', 'xz -c -T2 --block-size=1MiB img > mb.xz', 'mb.xz'],
+      ['several streams', 'head -c 5000000 img | xz -c > ms.xz && tail -c +5000001 img | xz -c -T2 --block-size=2MiB >> ms.xz', 'ms.xz'],
+    ],
+  },
+];
+
+for (const { kind, tool, variants } of FORMATS) {
+  const probe = openDecoder(kind);
+  probe?.close();
+  const available = has(tool) && probe !== undefined;
+  if (!available) console.log(`skipping in-process ${kind}: ${has(tool) ? `the addon or the ${kind} library is not available` : `${tool} is not installed`}`);
+
+  describe.skipIf(!available)(`in-process ${kind}`, () => {
+    for (const [label, cmd, file] of variants) {
+      it(`${label}: byte-identical with no program on PATH`, async () => {
+        sh(cmd);
+        const { bytes } = await decodeInProcess(join(dir, file));
+        expect(bytes.length).toBe(image.length);
+        expect(sha(bytes)).toBe(sha(image));
+      });
+    }
+
+    it('hands on a run of zeros as a few large shared views, and data as copies that stay intact', async () => {
+      sh(`${tool} -q -c img > z.${kind}`);
+      const { chunks } = await decodeInProcess(join(dir, `z.${kind}`));
+      const zeroViews = chunks.filter((c) => c.byteLength > 0 && c.every((b) => b === 0));
+      const zeroBytes = zeroViews.reduce((n, c) => n + c.byteLength, 0);
+      expect(zeroBytes).toBeGreaterThanOrEqual(21 << 20);
+      // 21+ MiB of zeros in at most a dozen chunks (views of one shared 4 MiB buffer)
+      expect(zeroViews.length).toBeLessThanOrEqual(12);
+      expect(new Set(zeroViews.map((c) => c.buffer)).size).toBe(1);
+      // every chunk of data still holds its bytes after the whole stream was read
+      expect(sha(Buffer.concat(chunks))).toBe(sha(image));
+    });
+
+    for (const [where, cut] of [
+      ['in the middle', (n: number) => Math.floor(n / 2)],
+      ['just before the end', (n: number) => n - 3],
+    ] as const) {
+      it(`cut off ${where}: IMAGE_TRUNCATED naming the file, never a short image`, async () => {
+        sh(`${tool} -q -c img > t.${kind}`);
+        const whole = readFileSync(join(dir, `t.${kind}`));
+        const path = join(dir, `cut.${kind}`);
+        writeFileSync(path, whole.subarray(0, cut(whole.length)));
+        await expect(decodeInProcess(path)).rejects.toMatchObject({
+          code: expect.stringMatching(/^IMAGE_(TRUNCATED|DECOMPRESS)$/),
+          message: expect.stringContaining(path),
+        });
+      });
+    }
+
+    it('corrupt data: IMAGE_DECOMPRESS naming the file', async () => {
+      sh(`${tool} -q -c img > c.${kind}`);
+      const data = readFileSync(join(dir, `c.${kind}`));
+      for (let i = 5000; i < 5100; i++) data[i] = data[i]! ^ 0x55;
+      const path = join(dir, `c2.${kind}`);
+      writeFileSync(path, data);
+      await expect(decodeInProcess(path)).rejects.toMatchObject({ code: 'IMAGE_DECOMPRESS', message: expect.stringContaining(`cannot decompress ${kind} image '${path}'`) });
+    });
+
+    it('a reader that stops early cancels cleanly (no hang, no stray error)', async () => {
+      sh(`${tool} -q -c img > s.${kind}`);
+      const { stream } = await decompress(new Blob([readFileSync(join(dir, `s.${kind}`))]).stream() as ReadableStream<Uint8Array>, { name: `s.${kind}` });
+      const reader = stream.getReader();
+      const first = await reader.read();
+      expect(first.done).toBe(false);
+      await reader.cancel('enough');
+    });
+  });
+
+  describe.skipIf(!has(tool))(`${kind} through the program (BMAPKIT_NO_NATIVE_DECODERS=1)`, () => {
+    it('decodes the same bytes when the in-process decoder is turned off', async () => {
+      sh(`${tool} -q -c -T2 img > p.${kind}`);
+      process.env['BMAPKIT_NO_NATIVE_DECODERS'] = '1';
+      try {
+        expect(openDecoder(kind)).toBeUndefined();
+        const { stream } = await decompress(new Blob([readFileSync(join(dir, `p.${kind}`))]).stream() as ReadableStream<Uint8Array>, { name: `p.${kind}` });
+        const chunks: Uint8Array[] = [];
+        for await (const c of stream as unknown as AsyncIterable<Uint8Array>) chunks.push(c);
+        expect(sha(Buffer.concat(chunks))).toBe(sha(image));
+      } finally {
+        delete process.env['BMAPKIT_NO_NATIVE_DECODERS'];
+      }
+    });
+  });
+}
