@@ -2,6 +2,8 @@
 export interface PositionedFile {
   readonly fd: number;
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  /** Gathered write (pwritev); when present, contiguous chunks are written together. */
+  writev?(buffers: Uint8Array[], position: number): Promise<{ bytesWritten: number }>;
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
   sync(): Promise<void>;
   truncate(length: number): Promise<void>;
@@ -14,6 +16,27 @@ export async function writeFully(file: PositionedFile, data: Uint8Array, positio
     const { bytesWritten } = await file.write(data, done, data.byteLength - done, position + done);
     if (bytesWritten === 0) throw Object.assign(new Error('wrote 0 bytes'), { code: 'EIO' });
     done += bytesWritten;
+  }
+}
+
+/** Writes all of `buffers`, one after another, from `position` with pwritev (a short write is continued). */
+export async function writevFully(file: PositionedFile, buffers: Uint8Array[], position: number): Promise<void> {
+  if (file.writev === undefined || buffers.length === 1) {
+    for (const b of buffers) {
+      await writeFully(file, b, position);
+      position += b.byteLength;
+    }
+    return;
+  }
+  let { bytesWritten: skip } = await file.writev(buffers, position);
+  for (const b of buffers) {
+    if (skip >= b.byteLength) {
+      skip -= b.byteLength;
+    } else {
+      await writeFully(file, b.subarray(skip), position + skip);
+      skip = 0;
+    }
+    position += b.byteLength;
   }
 }
 
