@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { BmapkitError, rangeByteSpan, requireHashName, type Bmap } from '@bmapkit/bmap-format';
+import { addonPath } from '@bmapkit/native';
 import { DEFAULT_RETRY, TRANSIENT_WRITE_ERRORS, writeFailure } from '@bmapkit/range-writer';
 import { FILE_HASH_WORKER_SOURCE } from './file-hash-worker-source.js';
 
@@ -30,6 +31,13 @@ export interface HashFileRangesOptions {
   };
   /** Told the bytes processed so far, about ten times a second and at the end. */
   onProgress?: (bytes: number) => void;
+  /**
+   * Read a regular file through mmap windows (the native addon's mapFile)
+   * instead of positioned reads into a buffer (default true when the addon
+   * loads). The file must not shrink meanwhile: a mapped page past its new
+   * end is a SIGBUS, where a read would have been short.
+   */
+  map?: boolean;
 }
 
 /** Below this much mapped data one worker is enough: starting more costs more than it saves. */
@@ -67,7 +75,7 @@ export async function hashFileRanges(
   const wanted = options.workers ?? Math.min(4, availableParallelism());
   const workers = Math.max(1, Math.min(wanted, n, Math.ceil(total / BYTES_PER_WORKER)));
   const done = new BigInt64Array(new SharedArrayBuffer(8));
-  const workerData = { path, spans, order, next, algorithm, chunkSize: options.chunkSize ?? 256 << 10, copyTo: options.copyTo?.path ?? null, syncEvery: options.copyTo?.syncEvery ?? 0, retries: options.copyTo?.retries ?? DEFAULT_RETRY.retries, delayMs: DEFAULT_RETRY.delayMs, transient: TRANSIENT_WRITE_ERRORS, done };
+  const workerData = { path, spans, order, next, algorithm, chunkSize: options.chunkSize ?? 256 << 10, copyTo: options.copyTo?.path ?? null, syncEvery: options.copyTo?.syncEvery ?? 0, retries: options.copyTo?.retries ?? DEFAULT_RETRY.retries, delayMs: DEFAULT_RETRY.delayMs, transient: TRANSIENT_WRITE_ERRORS, done, addon: options.map === false ? null : (addonPath() ?? null) };
   const progress = options.onProgress === undefined ? undefined : setInterval(() => options.onProgress!(Number(Atomics.load(done, 0))), 100);
 
   const pool: Worker[] = [];

@@ -47,15 +47,30 @@ describe('hashFileRanges', () => {
     { first: 9000, last: 9000 }, // the partial last block
   ];
 
-  for (const workers of [1, 2, 3]) {
-    it(`matches node:crypto for every range with ${workers} worker(s)`, async () => {
-      const { path, data } = file(`w${workers}.img`, size, ranges);
-      const seen: number[] = [];
-      const digests = await hashFileRanges(path, { ranges, blockSize: 4096, imageSize: size }, { workers, onDigest: (i) => seen.push(i) });
-      expect(digests).toEqual(expected(data, ranges, size));
-      expect(seen.sort((a, b) => a - b)).toEqual(ranges.map((_, i) => i));
-    });
+  for (const map of [true, false]) {
+    for (const workers of [1, 2, 3]) {
+      it(`matches node:crypto for every range with ${workers} worker(s), ${map ? 'mapped (mmap windows)' : 'read into buffers'}`, async () => {
+        const { path, data } = file(`w${workers}${map}.img`, size, ranges);
+        const seen: number[] = [];
+        const digests = await hashFileRanges(path, { ranges, blockSize: 4096, imageSize: size }, { workers, map, onDigest: (i) => seen.push(i) });
+        expect(digests).toEqual(expected(data, ranges, size));
+        expect(seen.sort((a, b) => a - b)).toEqual(ranges.map((_, i) => i));
+      });
+    }
   }
+
+  it('mapped: a range longer than one 8 MiB window, starting off a window boundary, with a copy', async () => {
+    const big = 6000 * 4096 + 123;
+    const r: BlockRange[] = [{ first: 1, last: 1 }, { first: 3, last: 5999 }, { first: 6000, last: 6000 }];
+    const { path, data } = file('windows.img', big, r);
+    const dest = join(dir, 'windows-dst.img');
+    const fd = openSync(dest, 'w');
+    ftruncateSync(fd, big);
+    closeSync(fd);
+    const digests = await hashFileRanges(path, { ranges: r, blockSize: 4096, imageSize: big }, { workers: 2, map: true, copyTo: { path: dest, dest: 'the copy' } });
+    expect(digests).toEqual(expected(data, r, big));
+    expect(createHash('sha256').update(readFileSync(dest)).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+  });
 
   it('reads in any chunk size, and with other algorithms', async () => {
     const { path, data } = file('chunks.img', size, ranges);
@@ -69,14 +84,16 @@ describe('hashFileRanges', () => {
     expect(await hashFileRanges(path, { ranges: [], blockSize: 4096, imageSize: 8192 })).toEqual([]);
   });
 
-  it('reports a file shorter than the map as IMAGE_TRUNCATED, naming the range', async () => {
-    const { path } = file('short.img', size, ranges);
-    truncateSync(path, 2000 * 4096);
-    await expect(hashFileRanges(path, { ranges, blockSize: 4096, imageSize: size }, { workers: 2 })).rejects.toMatchObject({
-      code: 'IMAGE_TRUNCATED',
-      message: expect.stringMatching(/ends at byte \d+, inside blocks \d+-\d+; it is shorter than 36864077 bytes/),
+  for (const map of [true, false]) {
+    it(`reports a file shorter than the map as IMAGE_TRUNCATED, naming the range (${map ? 'mapped' : 'read'})`, async () => {
+      const { path } = file(`short${map}.img`, size, ranges);
+      truncateSync(path, 2000 * 4096 + 100); // ends inside the long range, mid-page
+      await expect(hashFileRanges(path, { ranges, blockSize: 4096, imageSize: size }, { workers: 2, map })).rejects.toMatchObject({
+        code: 'IMAGE_TRUNCATED',
+        message: expect.stringMatching(/ends at byte 8192100, inside blocks 5-2600; it is shorter than 36864077 bytes/),
+      });
     });
-  });
+  }
 
   it('reports a missing file as IMAGE_READ', async () => {
     await expect(hashFileRanges(join(dir, 'gone.img'), { ranges: [{ first: 0, last: 0 }], blockSize: 4096, imageSize: 4096 })).rejects.toMatchObject({
