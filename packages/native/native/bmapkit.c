@@ -16,7 +16,8 @@
  *   unmap(arrayBuffer)          -> drops its pages now (MADV_DONTNEED) and detaches
  *       it; the mapping itself goes with the ArrayBuffer
  * Failures throw an Error whose `code` is the errno name ("EOPNOTSUPP").
- * decoders.c adds in-process zstd and xz decoding (decoderOpen/Run/Close, allZero).
+ * decoders.c adds in-process zstd and xz decoding (decoderOpen/Run/Close);
+ * digest.c hashing of file ranges on the libuv pool (digestRange).
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -32,6 +33,7 @@
 #include <linux/fiemap.h>
 #include <sys/mman.h>
 #include "decoders.h"
+#include "digest.h"
 
 static const char *errno_name(int e) {
   switch (e) {
@@ -280,6 +282,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   decoders_register(env, exports);
+  digest_register(env, exports);
   return exports;
 }
 

@@ -12,6 +12,8 @@ interface Addon {
   dropCache(fd: number, offset: number, length: number): void;
   addressMod(view: ArrayBufferView, alignment: number): number;
   mapFile(fd: number, offset: number, length: number): ArrayBuffer;
+  digestRange(fd: number, start: number, end: number, algorithm: string, done: BigInt64Array | null, callback: (error: (Error & { offset?: number }) | null, hex: string | null) => void): void;
+  digestAvailable(algorithm: string): boolean;
   unmap(mapped: ArrayBuffer): void;
   decoderOpen(kind: string, threads: number): object;
   decoderRun(
@@ -130,3 +132,4 @@ export function alignedBuffer(size: number, alignment: number): Uint8Array {
 }
 
 export { openDecoder, type NativeDecoder, type DecoderKind, type DecodeResult } from './decoder.js';
+export { digestFileRange, canDigestFiles } from './digest.js';

@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attachLoop, loopSupport } from '../../../tools/loop-device.js';
-import { addonPath, alignedBuffer, blockDeviceSectorSize, blockDeviceSize, dropCache, load, nativeAvailable } from '../src/index.js';
+import { createHash } from 'node:crypto';
+import { addonPath, alignedBuffer, blockDeviceSectorSize, blockDeviceSize, canDigestFiles, digestFileRange, dropCache, load, nativeAvailable } from '../src/index.js';
 
 describe('the native addon', () => {
   it('is built', () => {
@@ -61,6 +62,41 @@ describe('the native addon', () => {
       rmSync(dir, { recursive: true, force: true });
     }
     expect(addonPath()).toMatch(/bmapkit_native\.node$/);
+  });
+
+  it('hashes file ranges on the thread pool with the OpenSSL inside Node', async () => {
+    expect(canDigestFiles('sha256')).toBe(true);
+    expect(canDigestFiles('sha1')).toBe(true);
+    expect(canDigestFiles('no-such-digest')).toBe(false);
+    const dir = mkdtempSync(join(tmpdir(), 'bmapkit-native-'));
+    try {
+      const file = join(dir, 'data');
+      const data = Buffer.alloc((9 << 20) + 4321); // more than one 8 MiB window
+      for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 13)) & 0xff;
+      writeFileSync(file, data);
+      const fd = openSync(file, 'r');
+      try {
+        const done = new BigInt64Array(new SharedArrayBuffer(8));
+        const sha = (b: Uint8Array, alg = 'sha256') => createHash(alg).update(b).digest('hex');
+        expect(await digestFileRange(fd, 4096, data.length, 'sha256', done)).toBe(sha(data.subarray(4096)));
+        expect(done[0]).toBe(BigInt(data.length - 4096));
+        expect(await digestFileRange(fd, 100, 5000, 'sha1')).toBe(sha(data.subarray(100, 5000), 'sha1'));
+        expect(await digestFileRange(fd, 0, 0, 'sha256')).toBe(sha(new Uint8Array(0)));
+        // past the end of the file: ESHORT, saying where it ends
+        await expect(digestFileRange(fd, 8192, data.length + 10, 'sha256')).rejects.toMatchObject({ code: 'ESHORT', offset: data.length });
+      } finally {
+        closeSync(fd);
+      }
+      // not a regular file: read, not mapped
+      const zero = openSync('/dev/zero', 'r');
+      try {
+        expect(await digestFileRange(zero, 0, (1 << 20) + 5, 'sha256')).toBe(createHash('sha256').update(new Uint8Array((1 << 20) + 5)).digest('hex'));
+      } finally {
+        closeSync(zero);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the build command when the addon cannot be loaded', () => {

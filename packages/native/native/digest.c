@@ -1,0 +1,269 @@
+/*
+ * Hashing a byte range of a file on a libuv pool thread, with the OpenSSL
+ * that Node itself carries (its EVP functions found with dlsym at first use,
+ * so an addon loaded into a Node without them still loads, and says
+ * digestAvailable() false): no worker thread, no second JavaScript heap, no
+ * copy of the data for a regular file.
+ *
+ *   digestRange(fd, start, end, algorithm, done, callback)
+ *       hashes bytes [start, end) of fd and calls callback(error, hex).
+ *       A regular file is read through 8 MiB read-only mappings (the page
+ *       cache hashed in place); anything else with pread into a buffer.
+ *       done: a BigInt64Array(1) on a SharedArrayBuffer that receives the
+ *       bytes hashed as it goes (or null). Errors: code ESHORT with
+ *       `offset` where the file ended early, else the errno name.
+ *   digestAvailable(algorithm) -> true when OpenSSL knows the algorithm
+ */
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "digest.h"
+
+/* The part of OpenSSL's EVP interface used here. */
+#define EVP_MAX_MD_SIZE 64
+typedef struct evp_md_st EVP_MD;
+typedef struct evp_md_ctx_st EVP_MD_CTX;
+static struct {
+  int tried, ok;
+  const EVP_MD *(*get_digestbyname)(const char *);
+  EVP_MD_CTX *(*ctx_new)(void);
+  void (*ctx_free)(EVP_MD_CTX *);
+  int (*init)(EVP_MD_CTX *, const EVP_MD *, void *);
+  int (*update)(EVP_MD_CTX *, const void *, size_t);
+  int (*final)(EVP_MD_CTX *, unsigned char *, unsigned int *);
+} evp;
+
+static int load_evp(void) {
+  if (evp.tried) return evp.ok;
+  evp.tried = 1;
+  evp.get_digestbyname = (const EVP_MD *(*)(const char *))dlsym(RTLD_DEFAULT, "EVP_get_digestbyname");
+  evp.ctx_new = (EVP_MD_CTX * (*)(void)) dlsym(RTLD_DEFAULT, "EVP_MD_CTX_new");
+  evp.ctx_free = (void (*)(EVP_MD_CTX *))dlsym(RTLD_DEFAULT, "EVP_MD_CTX_free");
+  evp.init = (int (*)(EVP_MD_CTX *, const EVP_MD *, void *))dlsym(RTLD_DEFAULT, "EVP_DigestInit_ex");
+  evp.update = (int (*)(EVP_MD_CTX *, const void *, size_t))dlsym(RTLD_DEFAULT, "EVP_DigestUpdate");
+  evp.final = (int (*)(EVP_MD_CTX *, unsigned char *, unsigned int *))dlsym(RTLD_DEFAULT, "EVP_DigestFinal_ex");
+  evp.ok = evp.get_digestbyname && evp.ctx_new && evp.ctx_free && evp.init && evp.update && evp.final;
+  return evp.ok;
+}
+
+#define WINDOW (8u << 20)
+#define READ_CHUNK (1u << 20)
+
+typedef struct {
+  int fd;
+  int64_t start, end;
+  const EVP_MD *md;
+  int64_t *done;
+  napi_ref done_ref, callback;
+  napi_async_work work;
+  /* results */
+  int error;            /* errno, or -1: the file ended at short_at */
+  const char *failed;   /* the call that failed */
+  int64_t short_at;
+  char hex[EVP_MAX_MD_SIZE * 2 + 1];
+} digest_job;
+
+static int hash_mapped(digest_job *j, EVP_MD_CTX *ctx, int64_t size) {
+  long page = sysconf(_SC_PAGESIZE);
+  for (int64_t off = j->start; off < j->end;) {
+    if (off >= size) {
+      j->error = -1;
+      j->short_at = size;
+      return -1;
+    }
+    int64_t base = off - off % page;
+    int64_t stop = j->end < size ? j->end : size;
+    if (stop > base + (int64_t)WINDOW) stop = base + WINDOW;
+    void *p = mmap(NULL, (size_t)(stop - base), PROT_READ, MAP_SHARED | MAP_POPULATE, j->fd, (off_t)base);
+    if (p == MAP_FAILED) {
+      j->error = errno;
+      j->failed = "mmap";
+      return -1;
+    }
+    madvise(p, (size_t)(stop - base), MADV_SEQUENTIAL);
+    evp.update(ctx, (const uint8_t *)p + (off - base), (size_t)(stop - off));
+    munmap(p, (size_t)(stop - base));
+    if (j->done != NULL) __atomic_add_fetch(j->done, stop - off, __ATOMIC_RELAXED);
+    off = stop;
+  }
+  return 0;
+}
+
+static int hash_read(digest_job *j, EVP_MD_CTX *ctx) {
+  uint8_t *buf = malloc(READ_CHUNK);
+  if (buf == NULL) {
+    j->error = ENOMEM;
+    j->failed = "malloc";
+    return -1;
+  }
+  int rc = 0;
+  for (int64_t off = j->start; off < j->end;) {
+    size_t want = j->end - off < (int64_t)READ_CHUNK ? (size_t)(j->end - off) : READ_CHUNK;
+    ssize_t got = pread(j->fd, buf, want, (off_t)off);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      j->error = errno;
+      j->failed = "read";
+      rc = -1;
+      break;
+    }
+    if (got == 0) {
+      j->error = -1;
+      j->short_at = off;
+      rc = -1;
+      break;
+    }
+    evp.update(ctx, buf, (size_t)got);
+    if (j->done != NULL) __atomic_add_fetch(j->done, got, __ATOMIC_RELAXED);
+    off += got;
+  }
+  free(buf);
+  return rc;
+}
+
+static void digest_execute(napi_env env, void *data) {
+  (void)env;
+  digest_job *j = data;
+  EVP_MD_CTX *ctx = evp.ctx_new();
+  if (ctx == NULL || evp.init(ctx, j->md, NULL) != 1) {
+    j->error = ENOMEM;
+    j->failed = "EVP_DigestInit_ex";
+    if (ctx != NULL) evp.ctx_free(ctx);
+    return;
+  }
+  struct stat st;
+  int rc;
+  if (fstat(j->fd, &st) != 0) {
+    j->error = errno;
+    j->failed = "fstat";
+    rc = -1;
+  } else if (S_ISREG(st.st_mode)) {
+    rc = hash_mapped(j, ctx, (int64_t)st.st_size);
+  } else {
+    rc = hash_read(j, ctx);
+  }
+  if (rc == 0) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    evp.final(ctx, md, &n);
+    for (unsigned int i = 0; i < n; i++) snprintf(j->hex + 2 * i, 3, "%02x", md[i]);
+  }
+  evp.ctx_free(ctx);
+}
+
+static void digest_complete(napi_env env, napi_status status, void *data) {
+  digest_job *j = data;
+  napi_value callback, global, argv[2];
+  napi_get_reference_value(env, j->callback, &callback);
+  napi_get_global(env, &global);
+  napi_get_null(env, &argv[0]);
+  napi_get_null(env, &argv[1]);
+  if (status != napi_ok && j->error == 0) {
+    j->error = ECANCELED;
+    j->failed = "digest";
+  }
+  if (j->error != 0) {
+    napi_value code, msg;
+    char text[256];
+    if (j->error == -1) {
+      snprintf(text, sizeof text, "the file ends at byte %lld", (long long)j->short_at);
+      napi_create_string_utf8(env, "ESHORT", NAPI_AUTO_LENGTH, &code);
+    } else {
+      snprintf(text, sizeof text, "%s: %s", j->failed, strerror(j->error));
+      napi_create_string_utf8(env, j->error == EIO ? "EIO" : j->error == ENOMEM ? "ENOMEM" : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
+    }
+    napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, code, msg, &argv[0]);
+    napi_value at;
+    napi_create_double(env, (double)j->short_at, &at);
+    napi_set_named_property(env, argv[0], "offset", at);
+  } else {
+    napi_create_string_utf8(env, j->hex, NAPI_AUTO_LENGTH, &argv[1]);
+  }
+  if (j->done_ref != NULL) napi_delete_reference(env, j->done_ref);
+  napi_delete_reference(env, j->callback);
+  napi_delete_async_work(env, j->work);
+  free(j);
+  napi_call_function(env, global, callback, 2, argv, NULL);
+}
+
+static const EVP_MD *digest_named(napi_env env, napi_value v) {
+  char name[32];
+  size_t len;
+  if (!load_evp() || napi_get_value_string_utf8(env, v, name, sizeof name, &len) != napi_ok) return NULL;
+  return evp.get_digestbyname(name);
+}
+
+static napi_value DigestRange(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  int64_t fd, start, end;
+  napi_valuetype cb_type, done_type;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6 || napi_get_value_int64(env, argv[0], &fd) != napi_ok ||
+      napi_get_value_int64(env, argv[1], &start) != napi_ok || napi_get_value_int64(env, argv[2], &end) != napi_ok ||
+      napi_typeof(env, argv[4], &done_type) != napi_ok || napi_typeof(env, argv[5], &cb_type) != napi_ok || cb_type != napi_function || start < 0 ||
+      end < start) {
+    napi_throw_type_error(env, "EINVAL", "digestRange(fd, start, end, algorithm, done, callback)");
+    return NULL;
+  }
+  const EVP_MD *md = digest_named(env, argv[3]);
+  if (md == NULL) {
+    napi_throw_error(env, "EINVAL", "digestRange: unknown digest algorithm");
+    return NULL;
+  }
+  digest_job *j = calloc(1, sizeof *j);
+  if (j == NULL) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  j->fd = (int)fd;
+  j->start = start;
+  j->end = end;
+  j->md = md;
+  if (done_type == napi_object) {
+    napi_typedarray_type type;
+    size_t length;
+    void *p;
+    if (napi_get_typedarray_info(env, argv[4], &type, &length, &p, NULL, NULL) != napi_ok || type != napi_bigint64_array || length < 1) {
+      free(j);
+      napi_throw_type_error(env, "EINVAL", "digestRange: done must be a BigInt64Array");
+      return NULL;
+    }
+    j->done = p;
+    napi_create_reference(env, argv[4], 1, &j->done_ref);
+  }
+  napi_create_reference(env, argv[5], 1, &j->callback);
+  napi_value name;
+  napi_create_string_utf8(env, "bmapkit:digest", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_async_work(env, NULL, name, digest_execute, digest_complete, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
+    if (j->done_ref != NULL) napi_delete_reference(env, j->done_ref);
+    napi_delete_reference(env, j->callback);
+    free(j);
+    napi_throw_error(env, "ENOMEM", "cannot queue the digest job");
+  }
+  return NULL;
+}
+
+static napi_value DigestAvailable(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_get_boolean(env, argc >= 1 && digest_named(env, argv[0]) != NULL, &result);
+  return result;
+}
+
+void digest_register(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"digestRange", NULL, DigestRange, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"digestAvailable", NULL, DigestAvailable, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+}
