@@ -4,10 +4,11 @@ import { isBmapkitError } from '@bmapkit/bmap-format';
 import { EXIT } from './exit-codes.js';
 import { Logger, wantsColour, type Verbosity } from './log.js';
 import { VERSION } from './version.js';
-import { check } from './commands/check.js';
-import { create } from './commands/create.js';
-import { copy, type CopyOptions } from './commands/copy.js';
-import { verify, type VerifyCommandOptions } from './commands/verify.js';
+import type { CopyOptions } from './commands/copy.js';
+import type { VerifyCommandOptions } from './commands/verify.js';
+
+// Each command's code (and the stages it wires) is loaded only when that
+// command runs: start-up is part of every run's wall time.
 
 export interface MainIO {
   argv: string[];
@@ -53,6 +54,7 @@ export async function main(io: MainIO): Promise<number> {
     .option('-o, --output <OUTPUT>', 'write the bmap to OUTPUT (atomically) instead of stdout')
     .option('--no-checksum', 'do not add range checksums to the bmap')
     .action(async (image: string, opts: { output?: string; checksum: boolean }) => {
+      const { create } = await import('./commands/create.js');
       await create(image, opts, log, io.stdout);
     });
 
@@ -76,6 +78,7 @@ export async function main(io: MainIO): Promise<number> {
     .option('--force', 'create DEST under /dev as a regular file when no such device exists')
     .option('--json', 'print JSON-lines events on stdout: start, bmap, progress, done, error')
     .action(async (image: string, dest: string, opts: CopyOptions) => {
+      const { copy } = await import('./commands/copy.js');
       await copy(image, dest, opts, log, io);
     });
 
@@ -86,6 +89,7 @@ export async function main(io: MainIO): Promise<number> {
     .option('--bmap <BMAP>', 'the bmap (needed for a device; for an image, found next to it by default)')
     .addOption(new Option('--json', 'print the result as one JSON object on stdout'))
     .action(async (target: string, opts: VerifyCommandOptions) => {
+      const { verify } = await import('./commands/verify.js');
       await verify(target, opts, log, io.stdout);
     });
 
@@ -95,6 +99,7 @@ export async function main(io: MainIO): Promise<number> {
     .argument('<BMAP>', 'the bmap file')
     .addOption(new Option('--json', 'print the summary as one JSON object on stdout'))
     .action(async (path: string, opts: { json?: boolean }) => {
+      const { check } = await import('./commands/check.js');
       await check(path, opts, log, io.stdout);
     });
 
