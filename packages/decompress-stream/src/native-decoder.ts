@@ -12,7 +12,7 @@ const BATCH = 8 * PIECE;
  * pieces: downstream is fast through holes and slow through data, so one
  * batch of look-ahead would leave one side idle.
  */
-const AHEAD_BYTES = 2 << 20;
+const AHEAD_BYTES = 8 << 20;
 const MAX_PIECES = 512;
 
 /**
