@@ -228,6 +228,21 @@ describe('copy: bad input is refused clearly, and DEST is untouched when it can 
     expect(r2.stderr).toMatch(/ERROR: checksum mismatch for blocks range 119-133: .*; '.*d2' was partly overwritten and does not hold a complete image\n$/);
   });
 
+  it('where SHA-256 is slow (SHA extensions hidden), hashing moves off the main thread and still catches a bad range', () => {
+    // OPENSSL_ia32cap hides the SHA extensions: the calibration then picks off-thread hashing (the addon's pool)
+    const env = { OPENSSL_ia32cap: ':~0x20000000' };
+    const good = join(dir, 'slow-sha.img');
+    const r = run(['copy', '--bmap', `${VECTORS}test.image.bmap.v2.0`, `${VECTORS}test.image.gz`, good], { env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(sha256(readFileSync(good))).toBe(TEST_IMAGE_SHA);
+    const bad = readFileSync(`${VECTORS}test.image.bmap.v1.2`, 'utf8').replace(/sha1="[0-9a-f]{40}"> 119-133/, `sha1="${'0'.repeat(40)}"> 119-133`);
+    writeFileSync(join(dir, 'slow-bad.bmap'), bad);
+    const out = join(dir, 'slow-sha-bad.img');
+    const r2 = run(['copy', '--bmap', join(dir, 'slow-bad.bmap'), `${VECTORS}test.image.gz`, out], { env });
+    expect(r2.status).toBe(1);
+    oneLine(r2, /ERROR: checksum mismatch for blocks range 119-133: calculated [0-9a-f]{40}, should be 0{40}/);
+  });
+
   it('the bmap of another image (a raw image of another size)', () => {
     writeFileSync(join(dir, 'other.img'), Buffer.alloc(100000, 7));
     const d = dest('d3');

@@ -24,3 +24,26 @@ export function digestFileRange(fd: number, start: number, end: number, algorith
     addon.digestRange(fd, start, end, algorithm, done ?? null, (error, hex) => (error !== null ? reject(error) : resolve(hex!)));
   });
 }
+
+/** An OpenSSL hash context living in the addon (see hashRun). */
+export type HashContext = object & { readonly __hashContext?: never };
+
+/** A fresh hash context for a node:crypto algorithm name (check canDigestFiles first). */
+export function hashBegin(algorithm: string): HashContext {
+  const addon = load();
+  if (addon === undefined) throw new Error('the native addon is not available');
+  return addon.hashBegin(algorithm);
+}
+
+/**
+ * Runs hashing on a libuv pool thread: each item, in order, feeds bytes to
+ * its context, or (null) ends it. Resolves with the hex digests of the
+ * ended contexts, in item order. The bytes are read in place, not copied:
+ * they must not change until the promise settles, and a context must not
+ * be in two runs at once.
+ */
+export function hashRun(items: Array<[HashContext, Uint8Array | null]>): Promise<string[]> {
+  const addon = load();
+  if (addon === undefined) return Promise.reject(new Error('the native addon is not available'));
+  return new Promise((resolve, reject) => addon.hashRun(items, (error, hexes) => (error !== null ? reject(error) : resolve(hexes))));
+}

@@ -14,6 +14,8 @@ interface Addon {
   mapFile(fd: number, offset: number, length: number): ArrayBuffer;
   digestRange(fd: number, start: number, end: number, algorithm: string, done: BigInt64Array | null, callback: (error: (Error & { offset?: number }) | null, hex: string | null) => void): void;
   digestAvailable(algorithm: string): boolean;
+  hashBegin(algorithm: string): object;
+  hashRun(items: Array<[object, Uint8Array | null]>, callback: (error: Error | null, hexes: string[]) => void): void;
   unmap(mapped: ArrayBuffer): void;
   decoderOpen(kind: string, threads: number): object;
   decoderRun(
@@ -132,4 +134,4 @@ export function alignedBuffer(size: number, alignment: number): Uint8Array {
 }
 
 export { openDecoder, type NativeDecoder, type DecoderKind, type DecodeResult } from './decoder.js';
-export { digestFileRange, canDigestFiles } from './digest.js';
+export { digestFileRange, canDigestFiles, hashBegin, hashRun, type HashContext } from './digest.js';

@@ -15,6 +15,18 @@ interface Lane {
   outstanding: number;
 }
 
+/** Hash chains keyed by id (a bmap range): what RangeHasher needs of a pool. */
+export interface ChainHasher {
+  /** Starts chain `id`; resolves with its hex digest after end(id). */
+  begin(id: number, algorithm: string): Promise<string>;
+  /** Feeds bytes (not changed afterwards); a promise when the caller must wait for room. */
+  update(id: number, data: Uint8Array): Promise<void> | undefined;
+  end(id: number): void;
+  /** Sends whatever waits in a batch (after the last end). */
+  flush(): void;
+  close(): Promise<void>;
+}
+
 export interface HashPoolOptions {
   /** Worker threads (default: one per core, at most 4; 0 hashes on the calling thread). */
   workers?: number;
@@ -56,7 +68,7 @@ const BATCH_OPS = 512;
  * million tiny ranges do not cost a million round trips. Memory is bounded:
  * update() waits while more than maxInFlight bytes are queued.
  */
-export class HashPool {
+export class HashPool implements ChainHasher {
   private readonly lanes: Lane[] = [];
   private readonly laneOf = new Map<number, Lane>();
   private readonly inline = new Map<number, Hash>();

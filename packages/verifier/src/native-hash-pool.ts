@@ -1,0 +1,137 @@
+import { availableParallelism } from 'node:os';
+import { hashBegin, hashRun, type HashContext } from '@bmapkit/native';
+import type { ChainHasher } from './hash-pool.js';
+
+type Item = [HashContext, Uint8Array | null];
+
+interface Lane {
+  queue: Item[];
+  /** Range ids whose end is in `queue`, in order. */
+  ends: number[];
+  running: boolean;
+  /** Bytes queued or being hashed. */
+  bytes: number;
+}
+
+/** Items handed to one run at most (a run is one trip to the thread pool). */
+const RUN_ITEMS = 256;
+
+/**
+ * Hash chains on the libuv thread pool, in the addon, with Node's own
+ * OpenSSL: the bytes are hashed where they are (no copy, no transfer) and
+ * no worker thread or second JavaScript heap is started. Each chain (a bmap
+ * range) stays on one lane, so its bytes are hashed in order; lanes run in
+ * parallel, one per core. Memory is bounded: update() waits while more than
+ * maxInFlight bytes are queued, and holds each chunk only until it is hashed.
+ */
+export class NativeHashPool implements ChainHasher {
+  private readonly lanes: Lane[] = [];
+  private readonly laneOf = new Map<number, Lane>();
+  private readonly contexts = new Map<number, HashContext>();
+  private readonly waiting = new Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void }>();
+  private roomWaiters: Array<() => void> = [];
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly maxInFlight = 8 << 20,
+    lanes = Math.min(4, availableParallelism()),
+  ) {
+    for (let i = 0; i < Math.max(1, lanes); i++) this.lanes.push({ queue: [], ends: [], running: false, bytes: 0 });
+  }
+
+  begin(id: number, algorithm: string): Promise<string> {
+    const digest = new Promise<string>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    digest.catch(() => undefined);
+    let lane = this.lanes[0]!;
+    for (const l of this.lanes) if (l.bytes < lane.bytes) lane = l;
+    this.laneOf.set(id, lane);
+    this.contexts.set(id, hashBegin(algorithm));
+    return digest;
+  }
+
+  update(id: number, data: Uint8Array): Promise<void> | undefined {
+    if (this.failure) throw this.failure;
+    const lane = this.laneOf.get(id)!;
+    lane.queue.push([this.contexts.get(id)!, data]);
+    lane.bytes += data.byteLength;
+    this.run(lane);
+    return this.inFlight() > this.maxInFlight ? this.waitForRoom() : undefined;
+  }
+
+  end(id: number): void {
+    const lane = this.laneOf.get(id)!;
+    lane.queue.push([this.contexts.get(id)!, null]);
+    lane.ends.push(id);
+    this.laneOf.delete(id);
+    this.contexts.delete(id);
+    this.run(lane);
+  }
+
+  /** Nothing waits in a batch here: every update is on its way at once. */
+  flush(): void {}
+
+  async close(): Promise<void> {
+    // runs in progress finish on their own; nothing more is started
+    this.failure ??= new Error('the hash pool is closed');
+    for (const lane of this.lanes) lane.queue.length = 0;
+  }
+
+  private run(lane: Lane): void {
+    if (lane.running || lane.queue.length === 0 || this.failure) return;
+    const items = lane.queue.splice(0, RUN_ITEMS);
+    let bytes = 0;
+    let ends = 0;
+    for (const [, data] of items) {
+      if (data === null) ends++;
+      else bytes += data.byteLength;
+    }
+    const ended = lane.ends.splice(0, ends);
+    lane.running = true;
+    hashRun(items).then(
+      (hexes) => {
+        lane.running = false;
+        lane.bytes -= bytes;
+        ended.forEach((id, k) => this.settle(id, hexes[k]!));
+        this.wakeIfRoom();
+        this.run(lane);
+      },
+      (e: Error) => {
+        lane.running = false;
+        this.fail(e);
+      },
+    );
+  }
+
+  private inFlight(): number {
+    let n = 0;
+    for (const l of this.lanes) n += l.bytes;
+    return n;
+  }
+
+  private async waitForRoom(): Promise<void> {
+    while (this.inFlight() > this.maxInFlight && !this.failure) await new Promise<void>((r) => this.roomWaiters.push(r));
+    if (this.failure) throw this.failure;
+  }
+
+  private wakeIfRoom(): void {
+    if (this.inFlight() > this.maxInFlight) return;
+    const w = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const r of w) r();
+  }
+
+  private settle(id: number, hex: string): void {
+    const w = this.waiting.get(id);
+    this.waiting.delete(id);
+    w?.resolve(hex);
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
+    const w = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const r of w) r();
+  }
+}
