@@ -1,7 +1,5 @@
-import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import https from 'node:https';
-import tls from 'node:tls';
-import { isIP } from 'node:net';
+import { createRequire } from 'node:module';
+import type { Agent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { netrcCredentials } from './netrc.js';
 import { proxyFor } from './proxy.js';
@@ -22,7 +20,34 @@ export interface HttpResponse {
   url: URL;
 }
 
-const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 8 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 8 }) };
+interface Stack {
+  http: typeof import('node:http');
+  https: typeof import('node:https');
+  tls: typeof import('node:tls');
+  isIP: typeof import('node:net').isIP;
+  agents: Record<'http:' | 'https:', Agent>;
+}
+let loaded: Stack | undefined;
+
+/**
+ * Node's HTTP and TLS modules, loaded on the first request: a local copy or
+ * create never pays for them (~10 ms of every start here).
+ */
+function stack(): Stack {
+  if (loaded === undefined) {
+    const require = createRequire(import.meta.url);
+    const http = require('node:http') as typeof import('node:http');
+    const https = require('node:https') as typeof import('node:https');
+    loaded = {
+      http,
+      https,
+      tls: require('node:tls') as typeof import('node:tls'),
+      isIP: (require('node:net') as typeof import('node:net')).isIP,
+      agents: { 'http:': new http.Agent({ keepAlive: true, maxSockets: 8 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 8 }) },
+    };
+  }
+  return loaded;
+}
 
 export function defaultTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   const s = Number(env['BMAPKIT_HTTP_TIMEOUT']);
@@ -38,7 +63,7 @@ function tunnel(proxy: URL, host: string, port: string, timeoutMs: number): Prom
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { host: `${host}:${port}` };
     if (proxy.username !== '') headers['proxy-authorization'] = basicAuth(proxy.username, proxy.password);
-    const req = http.request({ host: proxy.hostname, port: proxy.port || 80, method: 'CONNECT', path: `${host}:${port}`, headers, timeout: timeoutMs });
+    const req = stack().http.request({ host: proxy.hostname, port: proxy.port || 80, method: 'CONNECT', path: `${host}:${port}`, headers, timeout: timeoutMs });
     req.once('connect', (res, socket) => {
       if (res.statusCode !== 200) {
         socket.destroy();
@@ -72,6 +97,7 @@ export async function httpGet(url: URL, options: HttpGetOptions = {}, redirects 
   const port = url.port || (secure ? '443' : '80');
   const path = `${url.pathname}${url.search}`;
 
+  const { http, https, tls, isIP, agents } = stack();
   const req = await (async () => {
     if (proxy !== undefined && !secure) {
       if (proxy.username !== '') headers['proxy-authorization'] = basicAuth(proxy.username, proxy.password);
