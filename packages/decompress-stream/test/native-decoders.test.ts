@@ -140,6 +140,28 @@ for (const { kind, tool, variants } of FORMATS) {
     });
   });
 
+  if (kind === 'zstd') {
+    it.skipIf(!has('zstd'))('zstd --long frames (a window above the default 128 MiB limit) decode in process and through the program', async () => {
+      // 2 x 70 MB of the same random bytes: the long-distance match needs a 256 MiB window
+      sh("head -c 70000000 /dev/urandom > half && cat half half > long.raw && rm half && zstd -q -1 -T2 --long=28 long.raw -o long.zst");
+      const want = sha(readFileSync(join(dir, 'long.raw')));
+      rmSync(join(dir, 'long.raw'));
+      // the plain program refuses such a frame: the limit is real
+      expect(spawnSync('zstd', ['-dcq', join(dir, 'long.zst')], { stdio: ['ignore', 'ignore', 'pipe'] }).status).not.toBe(0);
+      if (available) expect(sha((await decodeInProcess(join(dir, 'long.zst'))).bytes)).toBe(want);
+      process.env['BMAPKIT_NO_NATIVE_DECODERS'] = '1';
+      try {
+        const { stream } = await decompress(new Blob([readFileSync(join(dir, 'long.zst'))]).stream() as ReadableStream<Uint8Array>, { name: 'long.zst' });
+        const chunks: Uint8Array[] = [];
+        for await (const c of stream as unknown as AsyncIterable<Uint8Array>) chunks.push(c);
+        expect(sha(Buffer.concat(chunks))).toBe(want);
+      } finally {
+        delete process.env['BMAPKIT_NO_NATIVE_DECODERS'];
+        rmSync(join(dir, 'long.zst'));
+      }
+    });
+  }
+
   describe.skipIf(!has(tool))(`${kind} through the program (BMAPKIT_NO_NATIVE_DECODERS=1)`, () => {
     it('decodes the same bytes when the in-process decoder is turned off', async () => {
       sh(`${tool} -q -c -T2 img > p.${kind}`);

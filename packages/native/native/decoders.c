@@ -40,7 +40,10 @@ static struct {
   size_t (*decompress)(void *, zstd_out *, zstd_in *);
   unsigned (*is_error)(size_t);
   const char *(*error_name)(size_t);
+  size_t (*set_parameter)(void *, int, int); /* ZSTD_DCtx_setParameter, 1.4+ */
 } zstd;
+/* ZSTD_d_windowLogMax: frames made with --long=31 need a window of up to 2 GiB. */
+#define ZSTD_D_WINDOW_LOG_MAX 100
 
 /* liblzma: lzma_stream and lzma_mt from lzma.h when it is there. */
 #if __has_include(<lzma.h>)
@@ -78,6 +81,7 @@ static int load_zstd(void) {
   zstd.decompress = (size_t(*)(void *, zstd_out *, zstd_in *))dlsym(lib, "ZSTD_decompressStream");
   zstd.is_error = (unsigned (*)(size_t))dlsym(lib, "ZSTD_isError");
   zstd.error_name = (const char *(*)(size_t))dlsym(lib, "ZSTD_getErrorName");
+  zstd.set_parameter = (size_t(*)(void *, int, int))dlsym(lib, "ZSTD_DCtx_setParameter");
   zstd.ok = zstd.create && zstd.free && zstd.decompress && zstd.is_error && zstd.error_name;
   return zstd.ok;
 }
@@ -147,6 +151,9 @@ static napi_value DecoderOpen(napi_env env, napi_callback_info info) {
       free(d);
       return throw_code(env, "ENOMEM", "ZSTD_createDStream failed");
     }
+    /* Accept long-distance windows (zstd --long=31), as `zstd -d --long=31` would;
+     * the memory is taken only by frames that ask for it. */
+    if (zstd.set_parameter != NULL) zstd.set_parameter(d->zds, ZSTD_D_WINDOW_LOG_MAX, 31);
   }
 #ifdef HAVE_LZMA
   else if (strcmp(kind, "xz") == 0) {

@@ -65,7 +65,7 @@ export const zstd: Codec = {
     const inProcess = openDecoder('zstd');
     if (inProcess !== undefined) return nativeDecoderPair(inProcess, 'zstd', source);
     return externalDecoder(
-      { format: 'zstd', programs: [{ program: 'zstd', args: ['-dcq'] }], truncated: /premature end|truncated/i, aptPackage: 'zstd' },
+      { format: 'zstd', programs: [{ program: 'zstd', args: ['-dcq', '--long=31'] }], truncated: /premature end|truncated/i, aptPackage: 'zstd' },
       source,
     );
   },
