@@ -35,7 +35,7 @@
 #include "decoders.h"
 #include "digest.h"
 
-static const char *errno_name(int e) {
+const char *errno_name(int e) {
   switch (e) {
     case EBADF: return "EBADF";
     case EINVAL: return "EINVAL";
@@ -52,6 +52,12 @@ static const char *errno_name(int e) {
     case ENODEV: return "ENODEV";
     case EBUSY: return "EBUSY";
     case EINTR: return "EINTR";
+    case ENOSPC: return "ENOSPC";
+    case ENOMEDIUM: return "ENOMEDIUM";
+    case EAGAIN: return "EAGAIN";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case EROFS: return "EROFS";
+    case ECANCELED: return "ECANCELED";
     default: return "EUNKNOWN";
   }
 }

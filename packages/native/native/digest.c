@@ -5,8 +5,14 @@
  * digestAvailable() false): no worker thread, no second JavaScript heap, no
  * copy of the data for a regular file.
  *
- *   digestRange(fd, start, end, algorithm, done, callback)
- *       hashes bytes [start, end) of fd and calls callback(error, hex).
+ *   digestRange(fd, start, end, algorithm, done, callback, copy)
+ *       hashes bytes [start, end) of fd and calls callback(error, hex,
+ *       unsynced). copy (or null): { fd, syncEvery, unsynced, retries,
+ *       delayMs, transient: Int32Array of errnos } also writes every byte
+ *       at the same offset of copy.fd, a failing write retried `retries`
+ *       times on a transient errno (delayMs, x4 each), fsync after
+ *       syncEvery bytes (0: never; unsynced: bytes written before, carried
+ *       between ranges). A failed write's error has `offset` and `tries`.
  *       A regular file is read through 8 MiB read-only mappings (the page
  *       cache hashed in place); anything else with pread into a buffer.
  *       done: a BigInt64Array(1) on a SharedArrayBuffer that receives the
@@ -70,12 +76,70 @@ typedef struct {
   int64_t *done;
   napi_ref done_ref, callback;
   napi_async_work work;
+  /* copy (out_fd >= 0) */
+  int out_fd;
+  int64_t sync_every, unsynced;
+  int retries, delay_ms, transient_count;
+  int transient[16];
   /* results */
   int error;            /* errno, or -1: the file ended at short_at */
   const char *failed;   /* the call that failed */
-  int64_t short_at;
+  int64_t short_at;     /* also: where a write failed */
+  int tries;
   char hex[EVP_MAX_MD_SIZE * 2 + 1];
 } digest_job;
+
+static int is_transient(const digest_job *j, int e) {
+  for (int i = 0; i < j->transient_count; i++)
+    if (j->transient[i] == e) return 1;
+  return 0;
+}
+
+/* Hashed bytes at `off` go on to the copy: written in full (transient
+ * errors retried with backoff), fsynced every sync_every bytes. */
+static int copy_out(digest_job *j, const uint8_t *p, size_t n, int64_t off) {
+  if (j->out_fd < 0) return 0;
+  for (int tries = 1;; tries++) {
+    size_t done = 0;
+    int e = 0;
+    while (done < n) {
+      ssize_t w = pwrite(j->out_fd, p + done, n - done, (off_t)(off + (int64_t)done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        e = errno;
+        break;
+      }
+      if (w == 0) {
+        e = EIO;
+        break;
+      }
+      done += (size_t)w;
+    }
+    if (e == 0) break;
+    if (!is_transient(j, e) || tries > j->retries) {
+      j->error = e;
+      j->failed = "write";
+      j->short_at = off + (int64_t)done;
+      j->tries = tries;
+      return -1;
+    }
+    long ms = (long)j->delay_ms;
+    for (int k = 1; k < tries; k++) ms *= 4;
+    usleep((useconds_t)(ms * 1000));
+  }
+  j->unsynced += (int64_t)n;
+  if (j->sync_every > 0 && j->unsynced >= j->sync_every) {
+    if (fsync(j->out_fd) != 0) {
+      j->error = errno;
+      j->failed = "fsync";
+      j->short_at = off;
+      j->tries = 1;
+      return -1;
+    }
+    j->unsynced = 0;
+  }
+  return 0;
+}
 
 static int hash_mapped(digest_job *j, EVP_MD_CTX *ctx, int64_t size) {
   long page = sysconf(_SC_PAGESIZE);
@@ -96,7 +160,9 @@ static int hash_mapped(digest_job *j, EVP_MD_CTX *ctx, int64_t size) {
     }
     madvise(p, (size_t)(stop - base), MADV_SEQUENTIAL);
     evp.update(ctx, (const uint8_t *)p + (off - base), (size_t)(stop - off));
+    int failed = copy_out(j, (const uint8_t *)p + (off - base), (size_t)(stop - off), off);
     munmap(p, (size_t)(stop - base));
+    if (failed) return -1;
     if (j->done != NULL) __atomic_add_fetch(j->done, stop - off, __ATOMIC_RELAXED);
     off = stop;
   }
@@ -128,6 +194,10 @@ static int hash_read(digest_job *j, EVP_MD_CTX *ctx) {
       break;
     }
     evp.update(ctx, buf, (size_t)got);
+    if (copy_out(j, buf, (size_t)got, off) != 0) {
+      rc = -1;
+      break;
+    }
     if (j->done != NULL) __atomic_add_fetch(j->done, got, __ATOMIC_RELAXED);
     off += got;
   }
@@ -167,11 +237,12 @@ static void digest_execute(napi_env env, void *data) {
 
 static void digest_complete(napi_env env, napi_status status, void *data) {
   digest_job *j = data;
-  napi_value callback, global, argv[2];
+  napi_value callback, global, argv[3];
   napi_get_reference_value(env, j->callback, &callback);
   napi_get_global(env, &global);
   napi_get_null(env, &argv[0]);
   napi_get_null(env, &argv[1]);
+  napi_create_double(env, (double)j->unsynced, &argv[2]);
   if (status != napi_ok && j->error == 0) {
     j->error = ECANCELED;
     j->failed = "digest";
@@ -184,13 +255,15 @@ static void digest_complete(napi_env env, napi_status status, void *data) {
       napi_create_string_utf8(env, "ESHORT", NAPI_AUTO_LENGTH, &code);
     } else {
       snprintf(text, sizeof text, "%s: %s", j->failed, strerror(j->error));
-      napi_create_string_utf8(env, j->error == EIO ? "EIO" : j->error == ENOMEM ? "ENOMEM" : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
+      napi_create_string_utf8(env, errno_name(j->error), NAPI_AUTO_LENGTH, &code);
     }
     napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
     napi_create_error(env, code, msg, &argv[0]);
-    napi_value at;
+    napi_value at, tries;
     napi_create_double(env, (double)j->short_at, &at);
     napi_set_named_property(env, argv[0], "offset", at);
+    napi_create_int32(env, j->tries > 0 ? j->tries : 1, &tries);
+    napi_set_named_property(env, argv[0], "tries", tries);
   } else {
     napi_create_string_utf8(env, j->hex, NAPI_AUTO_LENGTH, &argv[1]);
   }
@@ -198,7 +271,7 @@ static void digest_complete(napi_env env, napi_status status, void *data) {
   napi_delete_reference(env, j->callback);
   napi_delete_async_work(env, j->work);
   free(j);
-  napi_call_function(env, global, callback, 2, argv, NULL);
+  napi_call_function(env, global, callback, 3, argv, NULL);
 }
 
 static const EVP_MD *digest_named(napi_env env, napi_value v) {
@@ -209,8 +282,8 @@ static const EVP_MD *digest_named(napi_env env, napi_value v) {
 }
 
 static napi_value DigestRange(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   int64_t fd, start, end;
   napi_valuetype cb_type, done_type;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6 || napi_get_value_int64(env, argv[0], &fd) != napi_ok ||
@@ -234,6 +307,35 @@ static napi_value DigestRange(napi_env env, napi_callback_info info) {
   j->start = start;
   j->end = end;
   j->md = md;
+  j->out_fd = -1;
+  napi_valuetype copy_type = napi_undefined;
+  if (argc >= 7) napi_typeof(env, argv[6], &copy_type);
+  if (copy_type == napi_object) {
+    napi_value v;
+    int64_t out_fd = -1, sync_every = 0, unsynced = 0;
+    int32_t retries = 0, delay_ms = 0;
+    void *transient = NULL;
+    size_t transient_len = 0;
+    napi_typedarray_type tt;
+    if (napi_get_named_property(env, argv[6], "fd", &v) != napi_ok || napi_get_value_int64(env, v, &out_fd) != napi_ok ||
+        napi_get_named_property(env, argv[6], "syncEvery", &v) != napi_ok || napi_get_value_int64(env, v, &sync_every) != napi_ok ||
+        napi_get_named_property(env, argv[6], "unsynced", &v) != napi_ok || napi_get_value_int64(env, v, &unsynced) != napi_ok ||
+        napi_get_named_property(env, argv[6], "retries", &v) != napi_ok || napi_get_value_int32(env, v, &retries) != napi_ok ||
+        napi_get_named_property(env, argv[6], "delayMs", &v) != napi_ok || napi_get_value_int32(env, v, &delay_ms) != napi_ok ||
+        napi_get_named_property(env, argv[6], "transient", &v) != napi_ok ||
+        napi_get_typedarray_info(env, v, &tt, &transient_len, &transient, NULL, NULL) != napi_ok || tt != napi_int32_array || out_fd < 0) {
+      free(j);
+      napi_throw_type_error(env, "EINVAL", "digestRange: copy is { fd, syncEvery, unsynced, retries, delayMs, transient: Int32Array }");
+      return NULL;
+    }
+    j->out_fd = (int)out_fd;
+    j->sync_every = sync_every;
+    j->unsynced = unsynced;
+    j->retries = retries;
+    j->delay_ms = delay_ms;
+    j->transient_count = transient_len < 16 ? (int)transient_len : 16;
+    memcpy(j->transient, transient, (size_t)j->transient_count * sizeof(int));
+  }
   if (done_type == napi_object) {
     napi_typedarray_type type;
     size_t length;

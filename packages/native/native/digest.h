@@ -3,4 +3,6 @@
 #define BMAPKIT_DIGEST_H
 #include <node_api.h>
 void digest_register(napi_env env, napi_value exports);
+/* The errno's name ("EIO"), as Node's error codes (bmapkit.c). */
+const char *errno_name(int e);
 #endif

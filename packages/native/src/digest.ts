@@ -25,6 +25,35 @@ export function digestFileRange(fd: number, start: number, end: number, algorith
   });
 }
 
+export interface RangeCopy {
+  /** Open for writing: every hashed byte is written at the same offset. */
+  fd: number;
+  /** fsync after this many bytes written (0: never). */
+  syncEvery: number;
+  /** Bytes written since the last fsync before this range (carried from the previous one). */
+  unsynced: number;
+  /** Further tries of a write that fails with one of `transient` (errno numbers). */
+  retries: number;
+  /** Wait before the first retry, x4 before each further one. */
+  delayMs: number;
+  transient: Int32Array;
+}
+
+/**
+ * digestFileRange, and every byte hashed is also written to `copy.fd` at the
+ * same offset (the fused raw copy: read once, from the page cache, hashed
+ * and written on a pool thread). Resolves with the digest and the bytes
+ * written since the last fsync. A failed write rejects with the errno name
+ * as code, `offset` (where it failed) and `tries`.
+ */
+export function copyFileRange(fd: number, start: number, end: number, algorithm: string, copy: RangeCopy, done?: BigInt64Array): Promise<{ hex: string; unsynced: number }> {
+  const addon = load();
+  if (addon === undefined) return Promise.reject(new Error('the native addon is not available'));
+  return new Promise((resolve, reject) => {
+    addon.digestRange(fd, start, end, algorithm, done ?? null, (error, hex, unsynced) => (error !== null ? reject(error) : resolve({ hex: hex!, unsynced })), copy);
+  });
+}
+
 /** An OpenSSL hash context living in the addon (see hashRun). */
 export type HashContext = object & { readonly __hashContext?: never };
 

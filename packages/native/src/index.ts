@@ -12,7 +12,15 @@ interface Addon {
   dropCache(fd: number, offset: number, length: number): void;
   addressMod(view: ArrayBufferView, alignment: number): number;
   mapFile(fd: number, offset: number, length: number): ArrayBuffer;
-  digestRange(fd: number, start: number, end: number, algorithm: string, done: BigInt64Array | null, callback: (error: (Error & { offset?: number }) | null, hex: string | null) => void): void;
+  digestRange(
+    fd: number,
+    start: number,
+    end: number,
+    algorithm: string,
+    done: BigInt64Array | null,
+    callback: (error: (Error & { offset?: number; tries?: number }) | null, hex: string | null, unsynced: number) => void,
+    copy?: { fd: number; syncEvery: number; unsynced: number; retries: number; delayMs: number; transient: Int32Array } | null,
+  ): void;
   digestAvailable(algorithm: string): boolean;
   hashBegin(algorithm: string): object;
   hashRun(items: Array<[object, Uint8Array | null]>, callback: (error: Error | null, hexes: string[]) => void): void;
@@ -134,4 +142,4 @@ export function alignedBuffer(size: number, alignment: number): Uint8Array {
 }
 
 export { openDecoder, type NativeDecoder, type DecoderKind, type DecodeResult } from './decoder.js';
-export { digestFileRange, canDigestFiles, hashBegin, hashRun, type HashContext } from './digest.js';
+export { digestFileRange, copyFileRange, canDigestFiles, hashBegin, hashRun, type HashContext, type RangeCopy } from './digest.js';

@@ -1,8 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { BmapkitError, rangeByteSpan, requireHashName, type Bmap } from '@bmapkit/bmap-format';
-import { open } from 'node:fs/promises';
-import { addonPath, canDigestFiles, digestFileRange } from '@bmapkit/native';
+import { open, type FileHandle } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { addonPath, canDigestFiles, copyFileRange, digestFileRange } from '@bmapkit/native';
 import { DEFAULT_RETRY, TRANSIENT_WRITE_ERRORS, writeFailure } from '@bmapkit/range-writer';
 import { FILE_HASH_WORKER_SOURCE } from './file-hash-worker-source.js';
 
@@ -79,9 +81,9 @@ export async function hashFileRanges(
   const workerData = { path, spans, order, next, algorithm, chunkSize: options.chunkSize ?? 256 << 10, copyTo: options.copyTo?.path ?? null, syncEvery: options.copyTo?.syncEvery ?? 0, retries: options.copyTo?.retries ?? DEFAULT_RETRY.retries, delayMs: DEFAULT_RETRY.delayMs, transient: TRANSIENT_WRITE_ERRORS, done, addon: options.map === false ? null : (addonPath() ?? null) };
   const progress = options.onProgress === undefined ? undefined : setInterval(() => options.onProgress!(Number(Atomics.load(done, 0))), 100);
 
-  if (options.copyTo === undefined && options.map !== false && canDigestFiles(algorithm)) {
+  if (options.map !== false && canDigestFiles(algorithm)) {
     try {
-      await hashOnPool(path, bmap, { spans, order, slots: workers, algorithm, done, digests, onDigest: options.onDigest });
+      await hashOnPool(path, bmap, { spans, order, slots: workers, algorithm, done, digests, onDigest: options.onDigest, copyTo: options.copyTo });
     } finally {
       if (progress !== undefined) clearInterval(progress);
     }
@@ -124,15 +126,25 @@ export async function hashFileRanges(
 }
 
 /**
- * Hashing only (create, verification of a file): the addon hashes each range
- * on a libuv pool thread with Node's OpenSSL, `slots` ranges at a time,
- * largest first. No worker threads to start (~60 ms for two here) and no
- * second JavaScript heap each (create's peak RSS: 89 MB -> see note).
+ * The addon hashes (and, with copyTo, writes) each range on a libuv pool
+ * thread with Node's OpenSSL, reading a regular file through mappings,
+ * `slots` ranges at a time, largest first. No worker threads to start
+ * (~60 ms for two here) and no second JavaScript heap each (create's peak
+ * RSS 141 MB -> 73 MB; raw copy see the session-3 note).
  */
 async function hashOnPool(
   path: string,
   bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize'>,
-  job: { spans: Float64Array; order: Int32Array; slots: number; algorithm: string; done: BigInt64Array; digests: string[]; onDigest?: (range: number, hex: string) => void },
+  job: {
+    spans: Float64Array;
+    order: Int32Array;
+    slots: number;
+    algorithm: string;
+    done: BigInt64Array;
+    digests: string[];
+    onDigest?: (range: number, hex: string) => void;
+    copyTo?: HashFileRangesOptions['copyTo'];
+  },
 ): Promise<void> {
   let handle;
   try {
@@ -140,26 +152,48 @@ async function hashOnPool(
   } catch (e) {
     throw new BmapkitError('IMAGE_READ', `cannot read '${path}': ${(e as Error).message}`, { cause: e, details: { errno: (e as NodeJS.ErrnoException).code } });
   }
+  let out: FileHandle | undefined;
+  if (job.copyTo !== undefined) {
+    try {
+      out = await open(job.copyTo.path, fsConstants.O_WRONLY);
+    } catch (e) {
+      await handle.close();
+      throw writeFailure(e, job.copyTo.dest, 'opening it for writing', 1);
+    }
+  }
+  const transient = Int32Array.from(TRANSIENT_WRITE_ERRORS.map((name) => osConstants.errno[name as keyof typeof osConstants.errno] ?? -1));
   let claimed = 0;
   let failure: unknown;
   const slot = async (): Promise<void> => {
+    let unsynced = 0;
     while (failure === undefined && claimed < job.order.length) {
       const i = job.order[claimed++]!;
+      const start = job.spans[2 * i]!;
+      const end = job.spans[2 * i + 1]!;
       try {
-        const hex = await digestFileRange(handle.fd, job.spans[2 * i]!, job.spans[2 * i + 1]!, job.algorithm, job.done);
+        let hex: string;
+        if (out === undefined) {
+          hex = await digestFileRange(handle.fd, start, end, job.algorithm, job.done);
+        } else {
+          const copy = { fd: out.fd, syncEvery: job.copyTo!.syncEvery ?? 0, unsynced, retries: job.copyTo!.retries ?? DEFAULT_RETRY.retries, delayMs: DEFAULT_RETRY.delayMs, transient };
+          ({ hex, unsynced } = await copyFileRange(handle.fd, start, end, job.algorithm, copy, job.done));
+        }
         job.digests[i] = hex;
         job.onDigest?.(i, hex);
       } catch (e) {
-        const err = e as NodeJS.ErrnoException & { offset?: number };
-        failure ??= err.code === 'ESHORT' ? truncated(path, bmap, i, err.offset!) : new BmapkitError('IMAGE_READ', `cannot read '${path}': ${err.message}`, { cause: e, details: { errno: err.code } });
+        const err = e as NodeJS.ErrnoException & { offset?: number; tries?: number };
+        if (err.code === 'ESHORT') failure ??= truncated(path, bmap, i, err.offset!);
+        else if (out !== undefined && /^(write|fsync):/.test(err.message)) failure ??= writeError(job.copyTo!, err.code ?? 'EIO', err.message.replace(/^(write|fsync): /, ''), bmap.ranges[i]!, err.tries ?? 1);
+        else failure ??= new BmapkitError('IMAGE_READ', `cannot read '${path}': ${err.message}`, { cause: e, details: { errno: err.code } });
       }
     }
   };
   try {
-    // every slot settles before the file is closed: a job still running must not see its fd reused
+    // every slot settles before the files are closed: a job still running must not see its fd reused
     await Promise.all(Array.from({ length: job.slots }, slot));
   } finally {
     await handle.close();
+    await out?.close();
   }
   if (failure !== undefined) throw failure;
 }

@@ -102,25 +102,27 @@ describe('hashFileRanges', () => {
     });
   });
 
-  it('copyTo: writes every byte it reads at the same offset, holes untouched, and reports progress', async () => {
-    const { path, data } = file('copy-src.img', size, ranges);
-    const dest = join(dir, 'copy-dst.img');
+  for (const map of [true, false]) {
+  it(`copyTo: writes every byte it reads at the same offset, holes untouched, and reports progress (${map ? 'in the addon, mapped' : 'worker threads, read'})`, async () => {
+    const { path, data } = file(`copy-src${map}.img`, size, ranges);
+    const dest = join(dir, `copy-dst${map}.img`);
     const fd = openSync(dest, 'w');
     ftruncateSync(fd, size);
     closeSync(fd);
     const seen: number[] = [];
     const geometry = { ranges, blockSize: 4096, imageSize: size };
-    const digests = await hashFileRanges(path, geometry, { workers: 2, copyTo: { path: dest, dest: 'the copy' }, onProgress: (n) => seen.push(n) });
+    const digests = await hashFileRanges(path, geometry, { workers: 2, map, copyTo: { path: dest, dest: 'the copy', syncEvery: 1 << 20 }, onProgress: (n) => seen.push(n) });
     expect(digests).toEqual(expected(data, ranges, size));
     expect(createHash('sha256').update(readFileSync(dest)).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
     const mapped = ranges.reduce((n, r) => n + rangeByteSpan(r, geometry).end - rangeByteSpan(r, geometry).start, 0);
     expect(seen.at(-1)).toBe(mapped);
     expect([...seen].sort((a, b) => a - b)).toEqual(seen);
   });
+  }
 
-  it('copyTo: a full destination is DEST_FULL naming the range', async () => {
-    const { path } = file('copy-full.img', 64 * 4096, [{ first: 3, last: 9 }]);
-    await expect(hashFileRanges(path, { ranges: [{ first: 3, last: 9 }], blockSize: 4096, imageSize: 64 * 4096 }, { copyTo: { path: '/dev/full', dest: '/dev/full' } })).rejects.toMatchObject({
+  it.each([true, false])('copyTo: a full destination is DEST_FULL naming the range (map %s)', async (map) => {
+    const { path } = file(`copy-full${map}.img`, 64 * 4096, [{ first: 3, last: 9 }]);
+    await expect(hashFileRanges(path, { ranges: [{ first: 3, last: 9 }], blockSize: 4096, imageSize: 64 * 4096 }, { map, copyTo: { path: '/dev/full', dest: '/dev/full' } })).rejects.toMatchObject({
       code: 'DEST_FULL',
       message: "error while writing blocks 3-9 of '/dev/full': no space left on device (the image does not fit)",
     });
