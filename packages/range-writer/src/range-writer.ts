@@ -79,14 +79,18 @@ export function rangeWriter(handle: PositionedFile, options: RangeWriterOptions)
   let gathered: Uint8Array[] = [];
   let gatheredAt = 0;
   let gatheredBytes = 0;
-  const flushGathered = async () => {
-    if (gatheredBytes === 0) return;
-    const data = gathered;
-    const at = gatheredAt;
-    const n = gatheredBytes;
-    gathered = [];
-    gatheredBytes = 0;
-    await put(data, at, n);
+  /** Gathered writes in flight (disjoint ranges, so their order does not matter). */
+  const writing: Array<Promise<void>> = [];
+  /** Starts the gathered write; waits until at most `leave` writes are in flight. */
+  const flushGathered = async (leave = 0) => {
+    if (gatheredBytes > 0) {
+      const p = put(gathered, gatheredAt, gatheredBytes);
+      p.catch(() => undefined); // awaited below or by the next flush
+      writing.push(p);
+      gathered = [];
+      gatheredBytes = 0;
+    }
+    while (writing.length > leave) await writing.shift();
   };
   const sync = () => withRetries(() => handle.sync(), retry, dest, 'synchronizing');
 
@@ -100,11 +104,12 @@ export function rangeWriter(handle: PositionedFile, options: RangeWriterOptions)
     if (stage === undefined && handle.writev === undefined) return put([chunk.data], chunk.offset, chunk.data.byteLength);
     if (stage === undefined) {
       const len = chunk.data.byteLength;
-      if (gatheredBytes > 0 && (chunk.offset !== gatheredAt + gatheredBytes || gatheredBytes + len > GATHER_BYTES)) await flushGathered();
+      // one gathered write may go on while the next is gathered; flushStage waits for all
+      if (gatheredBytes > 0 && (chunk.offset !== gatheredAt + gatheredBytes || gatheredBytes + len > GATHER_BYTES)) await flushGathered(1);
       if (gatheredBytes === 0) gatheredAt = chunk.offset;
       gathered.push(chunk.data);
       gatheredBytes += len;
-      if (gatheredBytes >= GATHER_BYTES) await flushGathered();
+      if (gatheredBytes >= GATHER_BYTES) await flushGathered(1);
       return;
     }
     let done = 0;

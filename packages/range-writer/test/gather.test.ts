@@ -85,6 +85,24 @@ describe('rangeWriter gathers contiguous chunks', () => {
     });
   }
 
+  it('a gathered write that fails while the next is being gathered fails the stream (DEST_FULL), not silently', async () => {
+    const path = join(dir, 'full.img');
+    writeFileSync(path, Buffer.alloc(size, 0xaa));
+    const t = await logged(path, true);
+    let calls = 0;
+    const real = t.handle.writev!;
+    t.handle.writev = async (buffers, position) => {
+      if (++calls === 2) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      return real(buffers, position);
+    };
+    const writer = rangeWriter(t.handle, { dest: 'the card', bmap: { ranges, blockSize: BS }, imageSize: size, kind: 'block' });
+    await expect(streamOf(chunksFor(ranges, size, fill)).pipeTo(writer)).rejects.toMatchObject({
+      code: 'DEST_FULL',
+      message: expect.stringMatching(/^error while writing blocks \d+-\d+ of 'the card': no space left on device/),
+    });
+    await t.close();
+  });
+
   it('a handle without writev gets one positioned write per chunk, as before', async () => {
     const path = join(dir, 'plain.img');
     writeFileSync(path, Buffer.alloc(size, 0xaa));
