@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "bmapkit_native",
-      "sources": ["native/bmapkit.c", "native/decoders.c", "native/digest.c"],
+      "sources": ["native/bmapkit.c", "native/decoders.c", "native/digest.c", "native/hash-chains.c"],
       "libraries": ["-ldl"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"]
     }

@@ -17,7 +17,8 @@
  *       it; the mapping itself goes with the ArrayBuffer
  * Failures throw an Error whose `code` is the errno name ("EOPNOTSUPP").
  * decoders.c adds in-process zstd and xz decoding (decoderOpen/Run/Close);
- * digest.c hashing of file ranges on the libuv pool (digestRange).
+ * digest.c hashing of file ranges on the libuv pool (digestRange), and
+ * hash-chains.c incremental hashing there (hashBegin/hashRun).
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -34,6 +35,7 @@
 #include <sys/mman.h>
 #include "decoders.h"
 #include "digest.h"
+#include "hash-chains.h"
 
 const char *errno_name(int e) {
   switch (e) {
@@ -289,6 +291,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   decoders_register(env, exports);
   digest_register(env, exports);
+  chains_register(env, exports);
   return exports;
 }
 
