@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { createHash, type Hash } from 'node:crypto';
+import { ChainBook } from './chain-book.js';
 import { HASH_WORKER_SOURCE } from './hash-worker-source.js';
 
 type Op = ['b', number, string] | ['u', number, Uint8Array] | ['e', number];
@@ -72,10 +73,8 @@ export class HashPool implements ChainHasher {
   private readonly lanes: Lane[] = [];
   private readonly laneOf = new Map<number, Lane>();
   private readonly inline = new Map<number, Hash>();
-  private readonly waiting = new Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void }>();
   private readonly maxInFlight: number;
-  private roomWaiters: Array<() => void> = [];
-  private failure: Error | undefined;
+  private readonly book = new ChainBook(() => this.totalInFlight() > this.maxInFlight);
 
   constructor(options: HashPoolOptions = {}) {
     const n = options.workers ?? defaultHashWorkers();
@@ -84,13 +83,13 @@ export class HashPool implements ChainHasher {
       const worker = new Worker(HASH_WORKER_SOURCE, { eval: true });
       const lane: Lane = { worker, batch: [], batchBytes: 0, inFlight: 0, outstanding: 0 };
       worker.on('message', (m: ['done', number, Array<[number, string]>] | ['error', string]) => {
-        if (m[0] === 'error') return this.fail(new Error(`hashing worker failed: ${m[1]}`));
+        if (m[0] === 'error') return this.book.fail(new Error(`hashing worker failed: ${m[1]}`));
         lane.inFlight -= m[1];
         if (--lane.outstanding === 0) worker.unref();
-        for (const [id, hex] of m[2]) this.settle(id, hex);
-        this.wakeIfRoom();
+        for (const [id, hex] of m[2]) this.book.settle(id, hex);
+        this.book.wakeIfRoom();
       });
-      worker.on('error', (e) => this.fail(e));
+      worker.on('error', (e) => this.book.fail(e));
       worker.unref();
       this.lanes.push(lane);
     }
@@ -98,8 +97,7 @@ export class HashPool implements ChainHasher {
 
   /** Starts chain `id` with a node:crypto algorithm; resolves with its hex digest after end(id). */
   begin(id: number, algorithm: string): Promise<string> {
-    const digest = new Promise<string>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
-    digest.catch(() => undefined);
+    const digest = this.book.expect(id);
     if (this.lanes.length === 0) {
       this.inline.set(id, createHash(algorithm));
       return digest;
@@ -117,7 +115,7 @@ export class HashPool implements ChainHasher {
    * stage then costs no extra microtask per chunk).
    */
   update(id: number, data: Uint8Array): Promise<void> | undefined {
-    if (this.failure) throw this.failure;
+    if (this.book.failure) throw this.book.failure;
     const h = this.inline.get(id);
     if (h !== undefined) {
       h.update(data);
@@ -129,15 +127,8 @@ export class HashPool implements ChainHasher {
     // bytes, and move that copy instead of cloning it again.
     const payload = data.buffer instanceof SharedArrayBuffer ? data : data.slice();
     this.push(lane, ['u', id, payload], data.byteLength);
-    return this.totalInFlight() > this.maxInFlight ? this.waitForRoom() : undefined;
-  }
-
-  private async waitForRoom(): Promise<void> {
-    while (this.totalInFlight() > this.maxInFlight && !this.failure) {
-      this.flush(); // whatever waits in a batch must be on its way, or nothing would free room
-      await new Promise<void>((r) => this.roomWaiters.push(r));
-    }
-    if (this.failure) throw this.failure;
+    // whatever waits in a batch must be on its way, or nothing would free room
+    return this.totalInFlight() > this.maxInFlight ? this.book.waitForRoom(() => this.flush()) : undefined;
   }
 
   /** Ends chain `id`; its digest promise resolves once the worker has hashed everything. */
@@ -145,7 +136,7 @@ export class HashPool implements ChainHasher {
     const h = this.inline.get(id);
     if (h !== undefined) {
       this.inline.delete(id);
-      this.settle(id, h.digest('hex'));
+      this.book.settle(id, h.digest('hex'));
       return;
     }
     const lane = this.laneOf.get(id)!;
@@ -184,27 +175,5 @@ export class HashPool implements ChainHasher {
     let n = 0;
     for (const l of this.lanes) n += l.inFlight + l.batchBytes;
     return n;
-  }
-
-  private wakeIfRoom(): void {
-    if (this.totalInFlight() > this.maxInFlight) return;
-    const w = this.roomWaiters;
-    this.roomWaiters = [];
-    for (const r of w) r();
-  }
-
-  private settle(id: number, hex: string): void {
-    const w = this.waiting.get(id);
-    this.waiting.delete(id);
-    w?.resolve(hex);
-  }
-
-  private fail(e: Error): void {
-    this.failure ??= e;
-    for (const w of this.waiting.values()) w.reject(e);
-    this.waiting.clear();
-    this.wakeIfRoom();
-    for (const r of this.roomWaiters) r();
-    this.roomWaiters = [];
   }
 }

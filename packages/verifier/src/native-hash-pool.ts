@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { hashBegin, hashRun, type HashContext } from '@bmapkit/native';
+import { ChainBook } from './chain-book.js';
 import type { ChainHasher } from './hash-pool.js';
 
 type Item = [HashContext, Uint8Array | null];
@@ -28,9 +29,7 @@ export class NativeHashPool implements ChainHasher {
   private readonly lanes: Lane[] = [];
   private readonly laneOf = new Map<number, Lane>();
   private readonly contexts = new Map<number, HashContext>();
-  private readonly waiting = new Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void }>();
-  private roomWaiters: Array<() => void> = [];
-  private failure: Error | undefined;
+  private readonly book = new ChainBook(() => this.inFlight() > this.maxInFlight);
 
   constructor(
     private readonly maxInFlight = 8 << 20,
@@ -40,8 +39,7 @@ export class NativeHashPool implements ChainHasher {
   }
 
   begin(id: number, algorithm: string): Promise<string> {
-    const digest = new Promise<string>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
-    digest.catch(() => undefined);
+    const digest = this.book.expect(id);
     let lane = this.lanes[0]!;
     for (const l of this.lanes) if (l.bytes < lane.bytes) lane = l;
     this.laneOf.set(id, lane);
@@ -50,12 +48,12 @@ export class NativeHashPool implements ChainHasher {
   }
 
   update(id: number, data: Uint8Array): Promise<void> | undefined {
-    if (this.failure) throw this.failure;
+    if (this.book.failure) throw this.book.failure;
     const lane = this.laneOf.get(id)!;
     lane.queue.push([this.contexts.get(id)!, data]);
     lane.bytes += data.byteLength;
     this.run(lane);
-    return this.inFlight() > this.maxInFlight ? this.waitForRoom() : undefined;
+    return this.inFlight() > this.maxInFlight ? this.book.waitForRoom() : undefined;
   }
 
   end(id: number): void {
@@ -72,12 +70,12 @@ export class NativeHashPool implements ChainHasher {
 
   async close(): Promise<void> {
     // runs in progress finish on their own; nothing more is started
-    this.failure ??= new Error('the hash pool is closed');
+    this.book.failure ??= new Error('the hash pool is closed');
     for (const lane of this.lanes) lane.queue.length = 0;
   }
 
   private run(lane: Lane): void {
-    if (lane.running || lane.queue.length === 0 || this.failure) return;
+    if (lane.running || lane.queue.length === 0 || this.book.failure) return;
     const items = lane.queue.splice(0, RUN_ITEMS);
     let bytes = 0;
     let ends = 0;
@@ -91,13 +89,13 @@ export class NativeHashPool implements ChainHasher {
       (hexes) => {
         lane.running = false;
         lane.bytes -= bytes;
-        ended.forEach((id, k) => this.settle(id, hexes[k]!));
-        this.wakeIfRoom();
+        ended.forEach((id, k) => this.book.settle(id, hexes[k]!));
+        this.book.wakeIfRoom();
         this.run(lane);
       },
       (e: Error) => {
         lane.running = false;
-        this.fail(e);
+        this.book.fail(e);
       },
     );
   }
@@ -106,32 +104,5 @@ export class NativeHashPool implements ChainHasher {
     let n = 0;
     for (const l of this.lanes) n += l.bytes;
     return n;
-  }
-
-  private async waitForRoom(): Promise<void> {
-    while (this.inFlight() > this.maxInFlight && !this.failure) await new Promise<void>((r) => this.roomWaiters.push(r));
-    if (this.failure) throw this.failure;
-  }
-
-  private wakeIfRoom(): void {
-    if (this.inFlight() > this.maxInFlight) return;
-    const w = this.roomWaiters;
-    this.roomWaiters = [];
-    for (const r of w) r();
-  }
-
-  private settle(id: number, hex: string): void {
-    const w = this.waiting.get(id);
-    this.waiting.delete(id);
-    w?.resolve(hex);
-  }
-
-  private fail(e: Error): void {
-    this.failure ??= e;
-    for (const w of this.waiting.values()) w.reject(e);
-    this.waiting.clear();
-    const w = this.roomWaiters;
-    this.roomWaiters = [];
-    for (const r of w) r();
   }
 }
