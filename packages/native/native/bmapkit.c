@@ -10,11 +10,6 @@
  *   dropCache(fd, offset, len)  -> posix_fadvise(POSIX_FADV_DONTNEED)
  *   addressMod(view, align)     -> the address of a typed array's first byte
  *       modulo `align` (a power of two), to cut aligned buffers for O_DIRECT
- *   mapFile(fd, offset, length) -> an ArrayBuffer over mmap(PROT_READ,
- *       MAP_SHARED|MAP_POPULATE) of that part of the file (offset a multiple
- *       of the page size): hashing reads the page cache without a copy
- *   unmap(arrayBuffer)          -> drops its pages now (MADV_DONTNEED) and detaches
- *       it; the mapping itself goes with the ArrayBuffer
  * Failures throw an Error whose `code` is the errno name ("EOPNOTSUPP").
  * decoders.c adds in-process zstd and xz decoding (decoderOpen/Run/Close);
  * digest.c hashing of file ranges on the libuv pool (digestRange), and
@@ -32,7 +27,6 @@
 #include <unistd.h>
 #include <linux/fs.h>
 #include <linux/fiemap.h>
-#include <sys/mman.h>
 #include "decoders.h"
 #include "digest.h"
 #include "hash-chains.h"
@@ -213,69 +207,6 @@ static napi_value AddressMod(napi_env env, napi_callback_info info) {
   return make_number(env, (double)((uintptr_t)data & (uintptr_t)(align - 1)));
 }
 
-typedef struct {
-  void *addr;
-  size_t length;
-} mapping;
-
-static void finalize_mapping(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)data;
-  mapping *m = hint;
-  munmap(m->addr, m->length);
-  free(m);
-}
-
-static napi_value MapFile(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  int64_t fd, offset, length;
-  if (!get_args(env, info, 3, argv) || !get_int64(env, argv[0], &fd) || !get_int64(env, argv[1], &offset) || !get_int64(env, argv[2], &length))
-    return NULL;
-  if (offset < 0 || length <= 0 || offset % sysconf(_SC_PAGESIZE) != 0) {
-    napi_throw_range_error(env, NULL, "mapFile: offset must be a multiple of the page size and length positive");
-    return NULL;
-  }
-  mapping *m = malloc(sizeof *m);
-  if (m == NULL) return throw_errno(env, "malloc", ENOMEM);
-  m->length = (size_t)length;
-  m->addr = mmap(NULL, m->length, PROT_READ, MAP_SHARED | MAP_POPULATE, (int)fd, (off_t)offset);
-  if (m->addr == MAP_FAILED) {
-    int e = errno;
-    free(m);
-    return throw_errno(env, "mmap", e);
-  }
-  madvise(m->addr, m->length, MADV_SEQUENTIAL);
-  napi_value ab;
-  if (napi_create_external_arraybuffer(env, m->addr, m->length, finalize_mapping, m, &ab) != napi_ok) {
-    munmap(m->addr, m->length);
-    free(m);
-    napi_throw_error(env, "ENOMEM", "mapFile: cannot wrap the mapping");
-    return NULL;
-  }
-  return ab;
-}
-
-static napi_value Unmap(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
-  void *data;
-  size_t length;
-  bool is_ab;
-  if (napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab || napi_get_arraybuffer_info(env, argv[0], &data, &length) != napi_ok) {
-    napi_throw_type_error(env, NULL, "unmap: expected an ArrayBuffer from mapFile");
-    return NULL;
-  }
-  if (data == NULL || length == 0) return NULL; /* already detached */
-  /* Drop the pages from this process now (RSS), and detach so no view can
-   * touch them again; munmap itself is the finalizer's, exactly once. */
-  madvise(data, length, MADV_DONTNEED);
-  if (napi_detach_arraybuffer(env, argv[0]) != napi_ok) {
-    napi_throw_error(env, "EINVAL", "unmap: cannot detach the ArrayBuffer");
-    return NULL;
-  }
-  return NULL;
-}
-
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"fiemap", NULL, Fiemap, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -285,8 +216,6 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"sectorSize", NULL, SectorSize, NULL, NULL, NULL, napi_enumerable, NULL},
     {"dropCache", NULL, DropCache, NULL, NULL, NULL, napi_enumerable, NULL},
     {"addressMod", NULL, AddressMod, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"mapFile", NULL, MapFile, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"unmap", NULL, Unmap, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   decoders_register(env, exports);

@@ -11,7 +11,6 @@ interface Addon {
   sectorSize(fd: number): number;
   dropCache(fd: number, offset: number, length: number): void;
   addressMod(view: ArrayBufferView, alignment: number): number;
-  mapFile(fd: number, offset: number, length: number): ArrayBuffer;
   digestRange(
     fd: number,
     start: number,
@@ -24,7 +23,6 @@ interface Addon {
   digestAvailable(algorithm: string): boolean;
   hashBegin(algorithm: string): object;
   hashRun(items: Array<[object, Uint8Array | null]>, callback: (error: Error | null, hexes: string[]) => void): void;
-  unmap(mapped: ArrayBuffer): void;
   decoderOpen(kind: string, threads: number): object;
   decoderRun(
     handle: object,
@@ -46,7 +44,6 @@ export const SEEK_HOLE = 4;
 export const FIEMAP_EXTENT_LAST = 0x1;
 
 let addon: Addon | undefined;
-let addonFile: string | undefined;
 let loadError: unknown;
 
 /** The addon if it loads, else undefined (for optional speed-ups with a fallback). */
@@ -58,19 +55,12 @@ export function load(): Addon | undefined {
       // BMAPKIT_NATIVE_ADDON names another build of it (for diagnosis and tests).
       const require = createRequire(import.meta.url);
       const root = dirname(require.resolve('@bmapkit/native/package.json'));
-      const file = process.env['BMAPKIT_NATIVE_ADDON'] ?? join(root, 'build', 'Release', 'bmapkit_native.node');
-      addon = require(file) as Addon;
-      addonFile = file;
+      addon = require(process.env['BMAPKIT_NATIVE_ADDON'] ?? join(root, 'build', 'Release', 'bmapkit_native.node')) as Addon;
     } catch (e) {
       loadError = e;
     }
   }
   return addon;
-}
-
-/** The addon's file when it loads (a worker thread can require() it itself), else undefined. */
-export function addonPath(): string | undefined {
-  return load() === undefined ? undefined : addonFile;
 }
 
 /** True when the native addon is built and loads. */

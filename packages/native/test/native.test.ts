@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attachLoop, loopSupport } from '../../../tools/loop-device.js';
 import { createHash } from 'node:crypto';
-import { addonPath, alignedBuffer, blockDeviceSectorSize, blockDeviceSize, canDigestFiles, digestFileRange, dropCache, load, nativeAvailable } from '../src/index.js';
+import { alignedBuffer, blockDeviceSectorSize, blockDeviceSize, canDigestFiles, digestFileRange, dropCache, nativeAvailable } from '../src/index.js';
 
 describe('the native addon', () => {
   it('is built', () => {
@@ -37,31 +37,6 @@ describe('the native addon', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-
-  it('maps part of a file without a copy, and unmap detaches it', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bmapkit-native-'));
-    try {
-      const file = join(dir, 'data');
-      const data = Buffer.alloc(3 * 4096 + 10);
-      for (let i = 0; i < data.length; i++) data[i] = (i * 31) & 0xff;
-      writeFileSync(file, data);
-      const fd = openSync(file, 'r');
-      try {
-        const addon = load()!;
-        const ab = addon.mapFile(fd, 4096, 2 * 4096 + 10);
-        expect(Buffer.from(ab).equals(data.subarray(4096))).toBe(true);
-        addon.unmap(ab);
-        expect(ab.byteLength).toBe(0);
-        addon.unmap(ab); // twice is harmless
-        expect(() => addon.mapFile(fd, 100, 4096)).toThrow(/multiple of the page size/);
-      } finally {
-        closeSync(fd);
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    expect(addonPath()).toMatch(/bmapkit_native\.node$/);
   });
 
   it('hashes file ranges on the thread pool with the OpenSSL inside Node', async () => {

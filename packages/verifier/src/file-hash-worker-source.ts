@@ -7,28 +7,17 @@
  * syncEvery: fsync it after this many bytes written by this worker (0: never),
  * retries, delayMs: further tries of a write failing with one of transient
  * (error codes), and the first wait (x4 after each),
- * done: BigInt64Array(1) shared count of bytes processed,
- * addon: the native addon's file, or null }.
+ * done: BigInt64Array(1) shared count of bytes processed }.
  * Workers claim ranges with Atomics.add, so they balance themselves; each
- * reads its range, hashes it and (copyTo) writes it. A regular file is
- * read through the addon's mapFile, 8 MiB windows of the page cache
- * hashed and written without a copy into a buffer first (create on the
- * bench image: 0.54 s -> see note; a 254 MiB range: 0.38 s with pread,
- * 0.21 s mapped, 0.20 s hashing alone); otherwise with positioned reads.
+ * reads its range with positioned reads, hashes it and (copyTo) writes it.
  * Messages: ['digests', [index, hex, ...]], ['short', index, offset],
  * ['error', code, message], ['werror', code, message, index, offset, tries], ['done'].
  */
 export const FILE_HASH_WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { openSync, readSync, writeSync, fsyncSync, fstatSync, closeSync, constants } = require('node:fs');
+const { openSync, readSync, writeSync, fsyncSync, closeSync, constants } = require('node:fs');
 const { createHash } = require('node:crypto');
 const { path, spans, order, next, algorithm, chunkSize, copyTo, syncEvery, retries, delayMs, transient, done } = workerData;
-let addon = null;
-try {
-  if (workerData.addon) addon = require(workerData.addon);
-} catch {}
-const WINDOW = 8 << 20;
-const PAGE = 4096;
 const TRANSIENT = new Set(transient);
 const pause = new Int32Array(new SharedArrayBuffer(4));
 let unsynced = 0;
@@ -52,7 +41,6 @@ let out;
 try {
   fd = openSync(path, 'r');
   if (copyTo) out = openSync(copyTo, constants.O_WRONLY);
-  const mapped = addon !== null && fstatSync(fd).isFile();
   let list = [];
   let last = Date.now();
   for (;;) {
@@ -62,8 +50,14 @@ try {
     const end = spans[2 * i + 1];
     const h = createHash(algorithm);
     let short = false;
-    /** Hashes (and copies) got bytes of data read at off; false when a write failed. */
-    const take = (data, off, got) => {
+    for (let off = spans[2 * i]; off < end; ) {
+      // Hashing only: a fresh buffer per read, as Python's file.read() gets: the
+      // kernel copied into it with ~40% less system time than into one reused
+      // buffer (create on 771 MiB: 0.71 s vs 0.78 s wall, 0.35 s vs 0.55 s sys).
+      const buf = reuse ?? Buffer.allocUnsafeSlow(chunkSize);
+      const got = readSync(fd, buf, 0, Math.min(chunkSize, end - off), off);
+      if (got === 0) { parentPort.postMessage(['short', i, off]); short = true; break; }
+      const data = got === buf.length ? buf : buf.subarray(0, got);
       h.update(data);
       if (out !== undefined) {
         try {
@@ -75,38 +69,12 @@ try {
           }
         } catch (e) {
           parentPort.postMessage(['werror', e && e.code, String(e && e.message || e), i, off, (e && e.tries) || 1]);
-          return false;
+          short = true;
+          break;
         }
       }
       if (done) Atomics.add(done, 0, BigInt(got));
-      return true;
-    };
-    if (mapped) {
-      // The size now: a window must not reach past the end of the file.
-      const size = fstatSync(fd).size;
-      for (let off = spans[2 * i]; off < end; ) {
-        if (off >= size) { parentPort.postMessage(['short', i, off]); short = true; break; }
-        const base = off - (off % PAGE);
-        const stop = Math.min(end, size, base + WINDOW);
-        const ab = addon.mapFile(fd, base, stop - base);
-        try {
-          if (!take(new Uint8Array(ab, off - base, stop - off), off, stop - off)) { short = true; break; }
-        } finally {
-          addon.unmap(ab);
-        }
-        off = stop;
-      }
-    } else {
-      for (let off = spans[2 * i]; off < end; ) {
-        // Hashing only: a fresh buffer per read, as Python's file.read() gets: the
-        // kernel copied into it with ~40% less system time than into one reused
-        // buffer (create on 771 MiB: 0.71 s vs 0.78 s wall, 0.35 s vs 0.55 s sys).
-        const buf = reuse ?? Buffer.allocUnsafeSlow(chunkSize);
-        const got = readSync(fd, buf, 0, Math.min(chunkSize, end - off), off);
-        if (got === 0) { parentPort.postMessage(['short', i, off]); short = true; break; }
-        if (!take(got === buf.length ? buf : buf.subarray(0, got), off, got)) { short = true; break; }
-        off += got;
-      }
+      off += got;
     }
     if (short) break;
     list.push(i, h.digest('hex'));

@@ -4,7 +4,7 @@ import { BmapkitError, rangeByteSpan, requireHashName, type Bmap } from '@bmapki
 import { open, type FileHandle } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { addonPath, canDigestFiles, copyFileRange, digestFileRange } from '@bmapkit/native';
+import { canDigestFiles, copyFileRange, digestFileRange } from '@bmapkit/native';
 import { DEFAULT_RETRY, TRANSIENT_WRITE_ERRORS, writeFailure } from '@bmapkit/range-writer';
 import { FILE_HASH_WORKER_SOURCE } from './file-hash-worker-source.js';
 
@@ -35,10 +35,11 @@ export interface HashFileRangesOptions {
   /** Told the bytes processed so far, about ten times a second and at the end. */
   onProgress?: (bytes: number) => void;
   /**
-   * Read a regular file through mmap windows (the native addon's mapFile)
-   * instead of positioned reads into a buffer (default true when the addon
-   * loads). The file must not shrink meanwhile: a mapped page past its new
-   * end is a SIGBUS, where a read would have been short.
+   * Hash in the native addon, a regular file through read-only mappings
+   * (default, when the addon can hash with Node's OpenSSL); false: worker
+   * threads with positioned reads into buffers. A mapped file must not
+   * shrink meanwhile: a page past its new end is a SIGBUS, where a read
+   * would have been short.
    */
   map?: boolean;
 }
@@ -48,11 +49,12 @@ const BYTES_PER_WORKER = 32 << 20;
 
 /**
  * Hashes every range of a local file (the image for `create`, a written
- * destination for read-back verification) on worker threads. Each worker
- * opens the file itself, claims whole ranges (largest first) from a shared
- * counter, reads them with positioned reads and hashes them: no chunk is
- * copied between threads. Parallelism
- * is across ranges; one giant range is one hash chain on one core.
+ * destination for read-back verification), whole ranges at a time, largest
+ * first: in the native addon on the libuv pool (hashOnPool), or, with
+ * `map: false` or without the addon, on worker threads that each open the
+ * file, claim ranges from a shared counter and read them with positioned
+ * reads: no chunk is copied between threads. Parallelism is across ranges;
+ * one giant range is one hash chain on one core.
  */
 export async function hashFileRanges(
   path: string,
@@ -78,7 +80,7 @@ export async function hashFileRanges(
   const wanted = options.workers ?? Math.min(4, availableParallelism());
   const workers = Math.max(1, Math.min(wanted, n, Math.ceil(total / BYTES_PER_WORKER)));
   const done = new BigInt64Array(new SharedArrayBuffer(8));
-  const workerData = { path, spans, order, next, algorithm, chunkSize: options.chunkSize ?? 256 << 10, copyTo: options.copyTo?.path ?? null, syncEvery: options.copyTo?.syncEvery ?? 0, retries: options.copyTo?.retries ?? DEFAULT_RETRY.retries, delayMs: DEFAULT_RETRY.delayMs, transient: TRANSIENT_WRITE_ERRORS, done, addon: options.map === false ? null : (addonPath() ?? null) };
+  const workerData = { path, spans, order, next, algorithm, chunkSize: options.chunkSize ?? 256 << 10, copyTo: options.copyTo?.path ?? null, syncEvery: options.copyTo?.syncEvery ?? 0, retries: options.copyTo?.retries ?? DEFAULT_RETRY.retries, delayMs: DEFAULT_RETRY.delayMs, transient: TRANSIENT_WRITE_ERRORS, done };
   const progress = options.onProgress === undefined ? undefined : setInterval(() => options.onProgress!(Number(Atomics.load(done, 0))), 100);
 
   if (options.map !== false && canDigestFiles(algorithm)) {
