@@ -110,14 +110,14 @@ export function nativeDecoderPair(decoder: NativeDecoder, format: string, source
       }
       at = end;
     }
-    if (r.ended) ended = true;
-    else if (!r.progress && finishing) {
+    if (!r.ended && !r.progress) {
+      if (!finishing) throw fail(decompressError(format, source, 'the decoder made no progress'));
       // All input given and nothing more comes out: the end, if the last frame ended.
       if (!r.lastEnd) throw fail(truncatedError(format, source));
-      ended = true;
     }
-    if (ended) releaseZeros(); else if (!r.progress) {
-      throw fail(decompressError(format, source, 'the decoder made no progress'));
+    if (r.ended || !r.progress) {
+      ended = true;
+      releaseZeros();
     }
   };
   /** Keeps one batch decoding while there is room ahead; wakes a waiting pull after each. */
