@@ -110,7 +110,7 @@ export async function hashFileRanges(
             } else if (m[0] === 'done') resolve();
             else if (m[0] === 'short') reject(truncated(path, bmap, m[1] as number, m[2] as number));
             else if (m[0] === 'werror') reject(writeError(options.copyTo!, m[1] as string, m[2] as string, bmap.ranges[m[3] as number]!, m[5] as number));
-            else reject(new BmapkitError('IMAGE_READ', `cannot read '${path}': ${m[2] as string}`, { details: { errno: m[1] } }));
+            else reject(readError(path, m[2] as string, m[1] as string | undefined));
           });
           w.on('error', reject);
           w.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`hashing worker exited with status ${code}`))));
@@ -152,7 +152,7 @@ async function hashOnPool(
   try {
     handle = await open(path, 'r');
   } catch (e) {
-    throw new BmapkitError('IMAGE_READ', `cannot read '${path}': ${(e as Error).message}`, { cause: e, details: { errno: (e as NodeJS.ErrnoException).code } });
+    throw readError(path, (e as Error).message, (e as NodeJS.ErrnoException).code, e);
   }
   let out: FileHandle | undefined;
   if (job.copyTo !== undefined) {
@@ -186,7 +186,7 @@ async function hashOnPool(
         const err = e as NodeJS.ErrnoException & { offset?: number; tries?: number };
         if (err.code === 'ESHORT') failure ??= truncated(path, bmap, i, err.offset!);
         else if (out !== undefined && /^(write|fsync):/.test(err.message)) failure ??= writeError(job.copyTo!, err.code ?? 'EIO', err.message.replace(/^(write|fsync): /, ''), bmap.ranges[i]!, err.tries ?? 1);
-        else failure ??= new BmapkitError('IMAGE_READ', `cannot read '${path}': ${err.message}`, { cause: e, details: { errno: err.code } });
+        else failure ??= readError(path, err.message, err.code, e);
       }
     }
   };
@@ -198,6 +198,11 @@ async function hashOnPool(
     await out?.close();
   }
   if (failure !== undefined) throw failure;
+}
+
+/** The image (or destination being verified) could not be read. */
+function readError(path: string, message: string, errno: string | undefined, cause?: unknown): BmapkitError {
+  return new BmapkitError('IMAGE_READ', `cannot read '${path}': ${message}`, { cause, details: { errno } });
 }
 
 function truncated(path: string, bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize'>, index: number, at: number): BmapkitError {
