@@ -101,23 +101,23 @@ export function rangeWriter(handle: PositionedFile, options: RangeWriterOptions)
   };
 
   const writeChunk = async (chunk: ImageChunk) => {
-    if (stage === undefined && handle.writev === undefined) return put([chunk.data], chunk.offset, chunk.data.byteLength);
-    if (stage === undefined) {
-      const len = chunk.data.byteLength;
-      // one gathered write may go on while the next is gathered; flushStage waits for all
-      if (gatheredBytes > 0 && (chunk.offset !== gatheredAt + gatheredBytes || gatheredBytes + len > GATHER_BYTES)) await flushGathered(1);
-      if (gatheredBytes === 0) gatheredAt = chunk.offset;
-      gathered.push(chunk.data);
-      gatheredBytes += len;
-      if (gatheredBytes >= GATHER_BYTES) await flushGathered(1);
+    if (stage !== undefined) {
+      let done = 0;
+      while (done < chunk.data.byteLength) {
+        const n = stage.place(chunk.offset + done, chunk.data.subarray(done));
+        if (n === 0 || done + n < chunk.data.byteLength) await flushStage();
+        done += n;
+      }
       return;
     }
-    let done = 0;
-    while (done < chunk.data.byteLength) {
-      const n = stage.place(chunk.offset + done, chunk.data.subarray(done));
-      if (n === 0 || done + n < chunk.data.byteLength) await flushStage();
-      done += n;
-    }
+    if (handle.writev === undefined) return put([chunk.data], chunk.offset, chunk.data.byteLength);
+    const len = chunk.data.byteLength;
+    // one gathered write may go on while the next is gathered; flushStage waits for all
+    if (gatheredBytes > 0 && (chunk.offset !== gatheredAt + gatheredBytes || gatheredBytes + len > GATHER_BYTES)) await flushGathered(1);
+    if (gatheredBytes === 0) gatheredAt = chunk.offset;
+    gathered.push(chunk.data);
+    gatheredBytes += len;
+    if (gatheredBytes >= GATHER_BYTES) await flushGathered(1);
   };
 
   /** fsync, then hand what it made durable to afterSync (after the previous call is done). */
