@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { openDecoder } from '@bmapkit/native';
-import { startsWith, type Codec } from '../codec.js';
-import { externalDecoder } from '../external.js';
+import { openDecoder, type DecoderKind } from '@bmapkit/native';
+import { startsWith, type Codec, type DecoderPair } from '../codec.js';
+import { externalDecoder, type ExternalDecoderSpec } from '../external.js';
 import { nativeDecoderPair } from '../native-decoder.js';
 
 // Formats decoded by their own programs, which are faster here than any npm
@@ -14,6 +14,12 @@ import { nativeDecoderPair } from '../native-decoder.js';
 // decoding (zstd -dc of the 4 GiB bench image: 0.75 s to /dev/null, 3.2 s
 // into a pipe), and in process the pieces that decode to zeros are never
 // copied. The program is the fallback when the library or addon is missing.
+
+/** The native decoder when the addon and library are there (xz on every core), else the program. */
+function inProcessOrProgram(kind: DecoderKind, program: ExternalDecoderSpec, source: string): DecoderPair {
+  const inProcess = openDecoder(kind, availableParallelism());
+  return inProcess !== undefined ? nativeDecoderPair(inProcess, program.format, source) : externalDecoder(program, source);
+}
 
 export const bzip2: Codec = {
   name: 'bzip2',
@@ -44,14 +50,12 @@ export const xz: Codec = {
   tarExtensions: ['.txz'],
   sniffBytes: 6,
   sniff: (head) => startsWith(head, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]),
-  decoder: ({ source }) => {
-    const inProcess = openDecoder('xz', availableParallelism());
-    if (inProcess !== undefined) return nativeDecoderPair(inProcess, 'xz', source);
-    return externalDecoder(
+  decoder: ({ source }) =>
+    inProcessOrProgram(
+      'xz',
       { format: 'xz', programs: [{ program: 'xz', args: ['-dc', '-T0'] }], truncated: /Unexpected end of input/i, aptPackage: 'xz-utils' },
       source,
-    );
-  },
+    ),
 };
 
 export const zstd: Codec = {
@@ -61,14 +65,12 @@ export const zstd: Codec = {
   sniffBytes: 4,
   // a frame, or a skippable frame (0x184D2A50-5F) as pzstd writes first
   sniff: (head) => startsWith(head, [0x28, 0xb5, 0x2f, 0xfd]) || (head.length >= 4 && (head[0]! & 0xf0) === 0x50 && startsWith(head, [0x2a, 0x4d, 0x18], 1)),
-  decoder: ({ source }) => {
-    const inProcess = openDecoder('zstd');
-    if (inProcess !== undefined) return nativeDecoderPair(inProcess, 'zstd', source);
-    return externalDecoder(
+  decoder: ({ source }) =>
+    inProcessOrProgram(
+      'zstd',
       { format: 'zstd', programs: [{ program: 'zstd', args: ['-dcq', '--long=31'] }], truncated: /premature end|truncated/i, aptPackage: 'zstd' },
       source,
-    );
-  },
+    ),
 };
 
 export const lz4: Codec = {
