@@ -31,19 +31,28 @@ function sh(cmd: string): void {
   if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
 }
 
-/** Decodes with no program reachable (PATH empty): only the in-process decoder can succeed. */
-async function decodeInProcess(path: string): Promise<{ bytes: Buffer; chunks: Uint8Array[] }> {
+/** Decodes a file with `env` set meanwhile (restored after). */
+async function decodeWith(path: string, env: Record<string, string>): Promise<{ bytes: Buffer; chunks: Uint8Array[] }> {
   const input = new Blob([readFileSync(path)]).stream() as ReadableStream<Uint8Array>;
-  process.env['PATH'] = '';
+  const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
+  Object.assign(process.env, env);
   try {
     const { stream } = await decompress(input, { name: path });
     const chunks: Uint8Array[] = [];
     for await (const c of stream as unknown as AsyncIterable<Uint8Array>) chunks.push(c);
     return { bytes: Buffer.concat(chunks), chunks };
   } finally {
-    process.env['PATH'] = savedPath;
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
 }
+
+/** Decodes with no program reachable (PATH empty): only the in-process decoder can succeed. */
+const decodeInProcess = (path: string) => decodeWith(path, { PATH: '' });
+/** Decodes through the program: the in-process decoder turned off. */
+const decodeByProgram = (path: string) => decodeWith(path, { BMAPKIT_NO_NATIVE_DECODERS: '1' });
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'bmapkit-native-dec-'));
@@ -149,14 +158,9 @@ for (const { kind, tool, variants } of FORMATS) {
       // the plain program refuses such a frame: the limit is real
       expect(spawnSync('zstd', ['-dcq', join(dir, 'long.zst')], { stdio: ['ignore', 'ignore', 'pipe'] }).status).not.toBe(0);
       if (available) expect(sha((await decodeInProcess(join(dir, 'long.zst'))).bytes)).toBe(want);
-      process.env['BMAPKIT_NO_NATIVE_DECODERS'] = '1';
       try {
-        const { stream } = await decompress(new Blob([readFileSync(join(dir, 'long.zst'))]).stream() as ReadableStream<Uint8Array>, { name: 'long.zst' });
-        const chunks: Uint8Array[] = [];
-        for await (const c of stream as unknown as AsyncIterable<Uint8Array>) chunks.push(c);
-        expect(sha(Buffer.concat(chunks))).toBe(want);
+        expect(sha((await decodeByProgram(join(dir, 'long.zst'))).bytes)).toBe(want);
       } finally {
-        delete process.env['BMAPKIT_NO_NATIVE_DECODERS'];
         rmSync(join(dir, 'long.zst'));
       }
     });
@@ -168,13 +172,10 @@ for (const { kind, tool, variants } of FORMATS) {
       process.env['BMAPKIT_NO_NATIVE_DECODERS'] = '1';
       try {
         expect(openDecoder(kind)).toBeUndefined();
-        const { stream } = await decompress(new Blob([readFileSync(join(dir, `p.${kind}`))]).stream() as ReadableStream<Uint8Array>, { name: `p.${kind}` });
-        const chunks: Uint8Array[] = [];
-        for await (const c of stream as unknown as AsyncIterable<Uint8Array>) chunks.push(c);
-        expect(sha(Buffer.concat(chunks))).toBe(sha(image));
       } finally {
         delete process.env['BMAPKIT_NO_NATIVE_DECODERS'];
       }
+      expect(sha((await decodeByProgram(join(dir, `p.${kind}`))).bytes)).toBe(sha(image));
     });
   });
 }
