@@ -2,8 +2,8 @@
   "targets": [
     {
       "target_name": "bmapkit_native",
-      "sources": ["native/bmapkit.c", "native/decoders.c", "native/digest.c", "native/hash-chains.c"],
-      "libraries": ["-ldl"],
+      "sources": ["native/bmapkit.c", "native/decoders.c", "native/decoder-thread.c", "native/digest.c", "native/hash-chains.c"],
+      "libraries": ["-ldl", "-lpthread"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"]
     }
   ]

@@ -12,12 +12,16 @@
  *       until the output is full, the input is used up, or (finish: no more
  *       input comes) the data ends; then marks in zero[i] whether output
  *       piece i (of `piece` bytes) is all zeros, and calls callback(error).
- *       state receives [inPos, outPos, ended, lastEnd, progress]: ended =
+ *       state receives [inPos, outPos, ended, lastEnd, progress, skipped]: ended =
  *       the last frame/stream ended with finish; lastEnd = the last call
  *       that made progress ended a frame (zstd: 0 there at the end of the
  *       input means it is cut off). Errors have code EDATA (corrupt),
  *       ETRUNC (xz: cut off) or ENOMEM. input and output must not be touched
- *       until the callback.
+ *       until the callback. An optional tenth argument, skipLimit, lets a
+ *       run pass over up to that many bytes of leading zeros: while the
+ *       first piece decodes to zeros it is counted in `skipped` (state[5])
+ *       and decoded over again, so a hole costs no round trip per batch
+ *       and stays in the cache; the output then follows those zeros.
  *   decoderClose(handle)         frees the decoder (also done by the GC;
  *       deferred while a run is in progress)
  */
@@ -29,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "decoders.h"
+#include "decoders-internal.h"
 
 /* The part of zstd's stable API used here (zstd.h need not be installed). */
 typedef struct { const void *src; size_t size; size_t pos; } zstd_in;
@@ -46,9 +51,7 @@ static struct {
 #define ZSTD_D_WINDOW_LOG_MAX 100
 
 /* liblzma: lzma_stream and lzma_mt from lzma.h when it is there. */
-#if __has_include(<lzma.h>)
-#include <lzma.h>
-#define HAVE_LZMA 1
+#ifdef HAVE_LZMA
 static struct {
   int tried, ok;
   lzma_ret (*decoder)(lzma_stream *, uint64_t, uint32_t);
@@ -58,18 +61,7 @@ static struct {
 } xz;
 #endif
 
-enum kind { KIND_ZSTD, KIND_XZ };
 
-typedef struct {
-  enum kind kind;
-  void *zds;
-#ifdef HAVE_LZMA
-  lzma_stream strm;
-#endif
-  int open;
-  int busy, close_pending;
-  int last_end;
-} decoder;
 
 static int load_zstd(void) {
   if (zstd.tried) return zstd.ok;
@@ -101,7 +93,8 @@ static int load_xz(void) {
 }
 #endif
 
-static void close_decoder(decoder *d) {
+static void close_decoder(napi_env env, decoder *d) {
+  decoder_thread_stop(env, d);
   if (d->busy) {
     d->close_pending = 1;
     return;
@@ -120,7 +113,7 @@ static void finalize(napi_env env, void *data, void *hint) {
   decoder *d = data;
   /* A run in progress holds a reference to the handle, so it is not busy here. */
   d->busy = 0;
-  close_decoder(d);
+  close_decoder(env, d);
   free(d);
 }
 
@@ -190,7 +183,7 @@ static napi_value DecoderOpen(napi_env env, napi_callback_info info) {
   d->open = 1;
   napi_value handle;
   if (napi_create_external(env, d, finalize, NULL, &handle) != napi_ok) {
-    close_decoder(d);
+    close_decoder(env, d);
     free(d);
     return throw_code(env, "ENOMEM", "napi_create_external failed");
   }
@@ -214,11 +207,7 @@ static int get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *length)
 }
 
 typedef struct {
-  decoder *d;
-  uint8_t *in, *out, *zero;
-  size_t in_len, in_pos, out_len, out_pos, piece;
-  int finish, ended, progress;
-  const char *error_code, *error;
+  batch b;
   double *state;
   napi_ref refs[5]; /* handle, input, output, state, zero: alive until done */
   napi_ref callback;
@@ -226,7 +215,7 @@ typedef struct {
 } run_job;
 
 /* One library call; returns 0, or sets job->error. */
-static int step(run_job *j, int *end) {
+static int step(batch *j, int *end) {
   decoder *d = j->d;
   *end = 0;
   if (d->kind == KIND_ZSTD) {
@@ -292,9 +281,7 @@ static int all_zero(const uint8_t *p, size_t n) {
   return 1;
 }
 
-static void run_execute(napi_env env, void *data) {
-  (void)env;
-  run_job *j = data;
+void decode_batch(batch *j) {
   decoder *d = j->d;
   size_t out_len = j->out_len;
   /* Decode a piece at a time and scan it while it is still in the cache. */
@@ -315,32 +302,42 @@ static void run_execute(napi_env env, void *data) {
     if (j->out_pos == piece_end || stop) {
       size_t at = (piece_end - 1) / j->piece * j->piece; /* where this piece starts */
       if (j->out_pos > at) j->zero[at / j->piece] = (uint8_t)all_zero(j->out + at, j->out_pos - at);
+      if (at == 0 && j->out_pos > 0 && j->zero[0] && j->skipped + j->out_pos <= j->skip_limit) {
+        j->skipped += j->out_pos; /* leading zeros: counted, and the piece is decoded over again */
+        j->out_pos = 0;
+      }
     }
     if (stop || j->out_pos == out_len) break;
     if (j->out_pos == piece_end) piece_end = piece_end + j->piece < out_len ? piece_end + j->piece : out_len;
   }
 }
 
+static void run_execute(napi_env env, void *data) {
+  (void)env;
+  decode_batch(&((run_job *)data)->b);
+}
+
 static void run_complete(napi_env env, napi_status status, void *data) {
   run_job *j = data;
-  j->d->busy = 0;
-  if (j->d->close_pending) close_decoder(j->d);
-  j->state[0] = (double)j->in_pos;
-  j->state[1] = (double)j->out_pos;
-  j->state[2] = j->ended;
-  j->state[3] = j->d->last_end;
-  j->state[4] = j->progress;
+  j->b.d->busy = 0;
+  if (j->b.d->close_pending) close_decoder(env, j->b.d);
+  j->state[0] = (double)j->b.in_pos;
+  j->state[1] = (double)j->b.out_pos;
+  j->state[2] = j->b.ended;
+  j->state[3] = j->b.d->last_end;
+  j->state[4] = j->b.progress;
+  if (j->b.skip_limit > 0) j->state[5] = (double)j->b.skipped;
   napi_value callback, global, arg;
   napi_get_reference_value(env, j->callback, &callback);
   napi_get_global(env, &global);
   if (status != napi_ok) {
-    j->error_code = "EINVAL";
-    j->error = "the decoding job was cancelled";
+    j->b.error_code = "EINVAL";
+    j->b.error = "the decoding job was cancelled";
   }
-  if (j->error != NULL) {
+  if (j->b.error != NULL) {
     napi_value code, msg;
-    napi_create_string_utf8(env, j->error_code, NAPI_AUTO_LENGTH, &code);
-    napi_create_string_utf8(env, j->error, NAPI_AUTO_LENGTH, &msg);
+    napi_create_string_utf8(env, j->b.error_code, NAPI_AUTO_LENGTH, &code);
+    napi_create_string_utf8(env, j->b.error, NAPI_AUTO_LENGTH, &msg);
     napi_create_error(env, code, msg, &arg);
   } else {
     napi_get_null(env, &arg);
@@ -354,12 +351,12 @@ static void run_complete(napi_env env, napi_status status, void *data) {
 }
 
 static napi_value DecoderRun(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
+  size_t argc = 10;
+  napi_value argv[10];
   decoder *d;
   uint8_t *in, *out, *zero;
   size_t in_len, out_len, zero_len;
-  double in_pos, piece, *state;
+  double in_pos, piece, *state, skip_limit = 0;
   bool finish;
   size_t state_len;
   napi_typedarray_type state_type;
@@ -370,21 +367,24 @@ static napi_value DecoderRun(napi_env env, napi_callback_info info) {
       napi_get_value_bool(env, argv[5], &finish) != napi_ok ||
       napi_get_typedarray_info(env, argv[6], &state_type, &state_len, (void **)&state, NULL, NULL) != napi_ok || state_type != napi_float64_array ||
       state_len < 5 || !get_bytes(env, argv[7], &zero, &zero_len) || napi_typeof(env, argv[8], &cb_type) != napi_ok || cb_type != napi_function)
-    return throw_code(env, "EINVAL", "decoderRun(handle, input, inPos, output, piece, finish, state, zero, callback)");
+    return throw_code(env, "EINVAL", "decoderRun(handle, input, inPos, output, piece, finish, state, zero, callback[, skipLimit])");
+  if (argc >= 10 && (napi_get_value_double(env, argv[9], &skip_limit) != napi_ok || skip_limit < 0 || (skip_limit > 0 && state_len < 6)))
+    return throw_code(env, "EINVAL", "skipLimit must be a number >= 0 (and state have 6 elements)");
   if (!d->open) return throw_code(env, "EINVAL", "the decoder is closed");
-  if (d->busy) return throw_code(env, "EINVAL", "the decoder is already running");
+  if (d->busy || d->thread != NULL) return throw_code(env, "EINVAL", "the decoder is already running");
   if (in_pos < 0 || (size_t)in_pos > in_len || piece < 1 || zero_len * (size_t)piece < out_len) return throw_code(env, "EINVAL", "position or piece size out of range");
   run_job *j = calloc(1, sizeof *j);
   if (j == NULL) return throw_code(env, "ENOMEM", "out of memory");
-  j->d = d;
-  j->in = in;
-  j->in_len = in_len;
-  j->in_pos = (size_t)in_pos;
-  j->out = out;
-  j->out_len = out_len;
-  j->piece = (size_t)piece;
-  j->zero = zero;
-  j->finish = finish;
+  j->b.d = d;
+  j->b.in = in;
+  j->b.in_len = in_len;
+  j->b.in_pos = (size_t)in_pos;
+  j->b.out = out;
+  j->b.out_len = out_len;
+  j->b.piece = (size_t)piece;
+  j->b.skip_limit = (size_t)skip_limit;
+  j->b.zero = zero;
+  j->b.finish = finish;
   j->state = state;
   static const int kept[5] = {0, 1, 3, 6, 7}; /* handle, input, output, state, zero */
   for (int i = 0; i < 5; i++) napi_create_reference(env, argv[kept[i]], 1, &j->refs[i]);
@@ -408,7 +408,7 @@ static napi_value DecoderClose(napi_env env, napi_callback_info info) {
   decoder *d;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_external(env, argv[0], (void **)&d) != napi_ok)
     return throw_code(env, "EINVAL", "decoderClose(handle)");
-  close_decoder(d);
+  close_decoder(env, d);
   return NULL;
 }
 
@@ -419,4 +419,5 @@ void decoders_register(napi_env env, napi_value exports) {
     {"decoderClose", NULL, DecoderClose, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  decoder_thread_register(env, exports);
 }

@@ -15,6 +15,58 @@ export interface DecodeResult {
   progress: boolean;
   /** zero[i] is 1 when output piece i is all zeros. */
   zero: Uint8Array;
+  /** Zero bytes decoded before the output and not written to it (see `skipZeros`); 0 without it. */
+  skipped: number;
+}
+
+/** One batch from a decoding thread (see NativeDecoder.stream). */
+export interface DecodedBatch {
+  /** The batch's bytes (its own memory), or null when all of it is zeros. */
+  data: Uint8Array | null;
+  /** Bytes in the batch (after the skipped zeros). */
+  length: number;
+  /** zero[i] is 1 when piece i of the batch is all zeros. */
+  zero: Uint8Array;
+  /** Zero bytes decoded before the batch and not in it. */
+  skipped: number;
+  /** 1 when the oldest fed chunk was used up with this batch. */
+  consumed: number;
+  /** 1: the data ended here; 2: the input ended inside the data (cut off). */
+  done: number;
+  /** Corrupt data ('EDATA'), cut off ('ETRUNC') or out of memory ('ENOMEM'); nothing follows. */
+  error: (Error & { code?: string }) | null;
+}
+
+export interface DecoderStreamOptions {
+  /** Zero pieces are found at this size. */
+  piece: number;
+  /** Bytes decoded into each batch. */
+  batch: number;
+  /** The thread waits while this many data bytes are out and not acknowledged. */
+  ahead: number;
+  /** ... or this many zero bytes. */
+  zeroAhead: number;
+  /** Leading zeros a batch may pass over (DecodedBatch.skipped). */
+  skipZeros: number;
+  /**
+   * A regular file open for reading: the thread reads the compressed data
+   * itself, from its start to its end, and nothing is fed (no chunk passes
+   * through the event loop). Keep it open until close().
+   */
+  fd?: number;
+}
+
+export interface DecoderStream {
+  /** Queues a compressed chunk (untouched until a batch says consumed), or null: no more input. */
+  feed(chunk: Uint8Array | null): void;
+  /** Output taken downstream: the thread may run further ahead. */
+  ack(dataBytes: number, zeroBytes: number): void;
+  /**
+   * true while the caller waits for output: only then does the thread keep
+   * the event loop (and the process) alive, so an abandoned decoder does
+   * not keep the process from exiting.
+   */
+  hold(waiting: boolean): void;
 }
 
 /**
@@ -30,9 +82,20 @@ export interface NativeDecoder {
    * Neither buffer may be touched until the promise settles. Corrupt input
    * rejects with an Error whose code is 'EDATA' ('ETRUNC' when xz sees it
    * cut off, 'ENOMEM' when the library runs out of memory).
+   *
+   * `skipZeros`: while the first piece decodes to zeros, count it in
+   * `skipped` (up to this many bytes) and decode over it again: a hole
+   * passes in one run, in the cache, without being handed over piece by
+   * piece. The output follows the skipped zeros.
    */
-  run(input: Uint8Array | null, inPos: number, output: Uint8Array, piece: number, finish: boolean): Promise<DecodeResult>;
-  /** Frees the decoder (after the run in progress, if any). */
+  run(input: Uint8Array | null, inPos: number, output: Uint8Array, piece: number, finish: boolean, skipZeros?: number): Promise<DecodeResult>;
+  /**
+   * Decodes on a thread of its own, batch after batch, without waiting for
+   * the event loop: `onOutput` gets, on the main thread, every batch decoded
+   * since its last call. Not together with run(). close() stops it.
+   */
+  stream(options: DecoderStreamOptions, onOutput: (batches: DecodedBatch[]) => void): DecoderStream;
+  /** Frees the decoder (after the run in progress, if any; stopping its thread). */
   close(): void;
 }
 
@@ -52,19 +115,40 @@ export function openDecoder(kind: DecoderKind, threads = 1): NativeDecoder | und
     if ((e as NodeJS.ErrnoException).code === 'ENOLIB') return undefined;
     throw e;
   }
-  const state = new Float64Array(5);
+  const state = new Float64Array(6);
   let zero = new Uint8Array(0);
   return {
-    run(input, inPos, output, piece, finish) {
+    run(input, inPos, output, piece, finish, skipZeros = 0) {
       const pieces = Math.ceil(output.byteLength / piece);
       if (zero.byteLength < pieces) zero = new Uint8Array(pieces);
       const flags = zero;
       return new Promise<DecodeResult>((resolve, reject) => {
-        addon.decoderRun(handle, input, inPos, output, piece, finish, state, flags, (error) => {
-          if (error !== null) return reject(error);
-          resolve({ inPos: state[0]!, outPos: state[1]!, ended: state[2] === 1, lastEnd: state[3] === 1, progress: state[4] === 1, zero: flags });
-        });
+        state[5] = 0;
+        addon.decoderRun(
+          handle,
+          input,
+          inPos,
+          output,
+          piece,
+          finish,
+          state,
+          flags,
+          (error) => {
+            if (error !== null) return reject(error);
+            resolve({ inPos: state[0]!, outPos: state[1]!, ended: state[2] === 1, lastEnd: state[3] === 1, progress: state[4] === 1, zero: flags, skipped: state[5]! });
+          },
+          skipZeros,
+        );
       });
+    },
+    stream(o, onOutput) {
+      if (o.fd === undefined) addon.decoderStart(handle, o.piece, o.batch, o.ahead, o.zeroAhead, o.skipZeros, onOutput);
+      else addon.decoderStart(handle, o.piece, o.batch, o.ahead, o.zeroAhead, o.skipZeros, onOutput, o.fd);
+      return {
+        feed: (chunk) => addon.decoderFeed(handle, chunk),
+        ack: (dataBytes, zeroBytes) => addon.decoderAck(handle, dataBytes, zeroBytes),
+        hold: (waiting) => addon.decoderHold(handle, waiting),
+      };
     },
     close() {
       addon.decoderClose(handle);

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { DecodedBatch } from './decoder.js';
 import { dirname, join } from 'node:path';
 import { BmapkitError } from '@bmapkit/bmap-format';
 
@@ -34,8 +35,13 @@ interface Addon {
     state: Float64Array,
     zero: Uint8Array,
     callback: (error: Error | null) => void,
+    skipLimit?: number,
   ): void;
   decoderClose(handle: object): void;
+  decoderStart(handle: object, piece: number, batch: number, ahead: number, zeroAhead: number, skipLimit: number, onOutput: (events: DecodedBatch[]) => void, fd?: number): void;
+  decoderFeed(handle: object, chunk: Uint8Array | null): void;
+  decoderAck(handle: object, dataBytes: number, zeroBytes: number): void;
+  decoderHold(handle: object, wait: boolean): void;
 }
 
 export const SEEK_DATA = 3;
@@ -131,5 +137,5 @@ export function alignedBuffer(size: number, alignment: number): Uint8Array {
   return raw.subarray(skip, skip + size);
 }
 
-export { openDecoder, type NativeDecoder, type DecoderKind, type DecodeResult } from './decoder.js';
+export { openDecoder, type NativeDecoder, type DecoderKind, type DecodeResult, type DecodedBatch, type DecoderStream, type DecoderStreamOptions } from './decoder.js';
 export { digestFileRange, copyFileRange, canDigestFiles, hashBegin, hashRun, type HashContext, type RangeCopy } from './digest.js';

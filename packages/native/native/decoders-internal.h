@@ -1,0 +1,48 @@
+/* Shared by decoders.c (one batch per libuv job) and decoder-thread.c (a decoding thread). */
+#ifndef BMAPKIT_DECODERS_INTERNAL_H
+#define BMAPKIT_DECODERS_INTERNAL_H
+#include <stddef.h>
+#include <stdint.h>
+#if __has_include(<lzma.h>)
+#include <lzma.h>
+#define HAVE_LZMA 1
+#endif
+
+#include <node_api.h>
+
+enum kind { KIND_ZSTD, KIND_XZ };
+typedef struct decoder_thread decoder_thread;
+
+typedef struct {
+  enum kind kind;
+  void *zds;
+#ifdef HAVE_LZMA
+  lzma_stream strm;
+#endif
+  int open;
+  int busy, close_pending;
+  int last_end;
+  decoder_thread *thread; /* decoderStart's thread, while it runs */
+} decoder;
+
+/* One batch: decode from in[in_pos..] into out[out_pos..out_len). */
+typedef struct {
+  decoder *d;
+  uint8_t *in, *out, *zero;
+  size_t in_len, in_pos, out_len, out_pos, piece, skip_limit, skipped;
+  int finish, ended, progress;
+  const char *error_code, *error;
+} batch;
+
+/*
+ * Decodes a piece at a time until the output is full, the input is used up,
+ * or (finish) the data ends; marks zero[i] for each all-zero piece; while
+ * the first piece is zeros and skip_limit allows, counts it in `skipped`
+ * and decodes over it again. On failure sets error_code and error.
+ */
+void decode_batch(batch *b);
+
+/* decoder-thread.c: stops a decoder's thread (if any) and frees what it held. */
+void decoder_thread_stop(napi_env env, decoder *d);
+void decoder_thread_register(napi_env env, napi_value exports);
+#endif
