@@ -28,6 +28,12 @@ export interface Codec {
   sniffBytes: number;
   /** A fresh decoder for one stream. */
   decoder(options: DecoderOptions): DecoderPair;
+  /**
+   * Optional: the decoded bytes of a local regular file, read by the codec
+   * itself (faster than being handed its chunks), or undefined when it
+   * cannot here; decoder() is used then.
+   */
+  fileDecoder?(options: DecoderOptions & { path: string }): ReadableStream<Uint8Array> | undefined;
 }
 
 export function startsWith(head: Uint8Array, magic: readonly number[], at = 0): boolean {

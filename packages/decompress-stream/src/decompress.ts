@@ -18,6 +18,11 @@ export interface DecompressOptions {
   registry?: CodecRegistry;
   /** Told about archive members that are not copied, and the like. */
   onWarning?: (message: string) => void;
+  /**
+   * The input is this local regular file, read from its start: a codec
+   * that can read it itself does (and the input stream is cancelled).
+   */
+  file?: string;
 }
 
 export interface Decompressed {
@@ -46,7 +51,7 @@ export async function decompress(input: ReadableStream<Uint8Array>, options: Dec
       { details: { name: options.name, expected: named.codec.name } },
     );
   }
-  const decoded = magic === undefined ? stream : stream.pipeThrough(magic.decoder({ source: options.name, onWarning: options.onWarning }));
+  const decoded = magic === undefined ? stream : await decoderFor(magic, stream, options);
   // tar inside: found by its magic after decoding; plain data counts as tar only when also named so
   const inner = magic === undefined ? { head, stream: decoded } : magic.name === 'zip' ? undefined : await peek(decoded, TAR_HEADER);
   const tar = inner !== undefined && isTarHeader(inner.head) && (magic !== undefined || namedTar);
@@ -59,6 +64,14 @@ export async function decompress(input: ReadableStream<Uint8Array>, options: Dec
 }
 
 const TAR_HEADER = 512;
+
+/** The codec decodes the file itself where it can (options.file), else the stream passes through its decoder. */
+async function decoderFor(codec: Codec, stream: ReadableStream<Uint8Array>, options: DecompressOptions): Promise<ReadableStream<Uint8Array>> {
+  const direct = options.file === undefined ? undefined : codec.fileDecoder?.({ source: options.name, onWarning: options.onWarning, path: options.file });
+  if (direct === undefined) return stream.pipeThrough(codec.decoder({ source: options.name, onWarning: options.onWarning }));
+  await stream.cancel();
+  return direct;
+}
 
 /**
  * Reads at least `n` bytes (or to the end) without losing them: returns

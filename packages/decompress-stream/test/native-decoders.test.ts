@@ -31,13 +31,21 @@ function sh(cmd: string): void {
   if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
 }
 
+/**
+ * How the compressed bytes reach the decoder: fed as the chunks of a stream,
+ * or read by its thread from the file (decompress's `file`; the stream then
+ * holds only the first 64 KiB, so the rest can only come from the file).
+ */
+type Input = 'fed' | 'file';
+
 /** Decodes a file with `env` set meanwhile (restored after). */
-async function decodeWith(path: string, env: Record<string, string>): Promise<{ bytes: Buffer; chunks: Uint8Array[] }> {
-  const input = new Blob([readFileSync(path)]).stream() as ReadableStream<Uint8Array>;
+async function decodeWith(path: string, env: Record<string, string>, how: Input = 'fed'): Promise<{ bytes: Buffer; chunks: Uint8Array[] }> {
+  const whole = readFileSync(path);
+  const input = new Blob([how === 'fed' ? whole : whole.subarray(0, 65536)]).stream() as ReadableStream<Uint8Array>;
   const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
   Object.assign(process.env, env);
   try {
-    const { stream } = await decompress(input, { name: path });
+    const { stream } = await decompress(input, { name: path, ...(how === 'file' ? { file: path } : {}) });
     const chunks: Uint8Array[] = [];
     for await (const c of stream as unknown as AsyncIterable<Uint8Array>) chunks.push(c);
     return { bytes: Buffer.concat(chunks), chunks };
@@ -50,7 +58,7 @@ async function decodeWith(path: string, env: Record<string, string>): Promise<{ 
 }
 
 /** Decodes with no program reachable (PATH empty): only the in-process decoder can succeed. */
-const decodeInProcess = (path: string) => decodeWith(path, { PATH: '' });
+const decodeInProcess = (path: string, how: Input = 'fed') => decodeWith(path, { PATH: '' }, how);
 /** Decodes through the program: the in-process decoder turned off. */
 const decodeByProgram = (path: string) => decodeWith(path, { BMAPKIT_NO_NATIVE_DECODERS: '1' });
 
@@ -91,19 +99,20 @@ for (const { kind, tool, variants } of FORMATS) {
   const available = has(tool) && probe !== undefined;
   if (!available) console.log(`skipping in-process ${kind}: ${has(tool) ? `the addon or the ${kind} library is not available` : `${tool} is not installed`}`);
 
-  describe.skipIf(!available)(`in-process ${kind}`, () => {
+  for (const how of ['fed', 'file'] as const)
+  describe.skipIf(!available)(`in-process ${kind}, ${how === 'fed' ? 'fed chunks' : 'reading the file itself'}`, () => {
     for (const [label, cmd, file] of variants) {
       it(`${label}: byte-identical with no program on PATH`, async () => {
         sh(cmd);
-        const { bytes } = await decodeInProcess(join(dir, file));
+        const { bytes } = await decodeInProcess(join(dir, file), how);
         expect(bytes.length).toBe(image.length);
         expect(sha(bytes)).toBe(sha(image));
       });
     }
 
-    it('hands on a run of zeros as a few large shared views, and data as copies that stay intact', async () => {
+    it('hands on a run of zeros as a few large shared views, and data as views that stay intact', async () => {
       sh(`${tool} -q -c img > z.${kind}`);
-      const { chunks } = await decodeInProcess(join(dir, `z.${kind}`));
+      const { chunks } = await decodeInProcess(join(dir, `z.${kind}`), how);
       const zeroViews = chunks.filter((c) => c.byteLength > 0 && c.every((b) => b === 0));
       const zeroBytes = zeroViews.reduce((n, c) => n + c.byteLength, 0);
       expect(zeroBytes).toBeGreaterThanOrEqual(21 << 20);
@@ -123,7 +132,7 @@ for (const { kind, tool, variants } of FORMATS) {
         const whole = readFileSync(join(dir, `t.${kind}`));
         const path = join(dir, `cut.${kind}`);
         writeFileSync(path, whole.subarray(0, cut(whole.length)));
-        await expect(decodeInProcess(path)).rejects.toMatchObject({
+        await expect(decodeInProcess(path, how)).rejects.toMatchObject({
           code: expect.stringMatching(/^IMAGE_(TRUNCATED|DECOMPRESS)$/),
           message: expect.stringContaining(path),
         });
@@ -136,12 +145,26 @@ for (const { kind, tool, variants } of FORMATS) {
       for (let i = 5000; i < 5100; i++) data[i] = data[i]! ^ 0x55;
       const path = join(dir, `c2.${kind}`);
       writeFileSync(path, data);
-      await expect(decodeInProcess(path)).rejects.toMatchObject({ code: 'IMAGE_DECOMPRESS', message: expect.stringContaining(`cannot decompress ${kind} image '${path}'`) });
+      await expect(decodeInProcess(path, how)).rejects.toMatchObject({ code: 'IMAGE_DECOMPRESS', message: expect.stringContaining(`cannot decompress ${kind} image '${path}'`) });
     });
+
+    if (how === 'file') {
+      it('a file that cannot be read: IMAGE_READ naming it, with the reason', async () => {
+        sh(`${tool} -q -c img > r.${kind}`);
+        const head = new Blob([readFileSync(join(dir, `r.${kind}`)).subarray(0, 65536)]).stream() as ReadableStream<Uint8Array>;
+        // a directory opens for reading, but every read of it fails (EISDIR)
+        const decodeAll = async () => {
+          const { stream } = await decompress(head, { name: `r.${kind}`, file: dir });
+          for await (const _ of stream as unknown as AsyncIterable<Uint8Array>) void _;
+        };
+        await expect(decodeAll()).rejects.toMatchObject({ code: 'IMAGE_READ', message: expect.stringMatching(new RegExp(`cannot read image 'r\\.${kind}': .*directory`, 'i')) });
+      });
+    }
 
     it('a reader that stops early cancels cleanly (no hang, no stray error)', async () => {
       sh(`${tool} -q -c img > s.${kind}`);
-      const { stream } = await decompress(new Blob([readFileSync(join(dir, `s.${kind}`))]).stream() as ReadableStream<Uint8Array>, { name: `s.${kind}` });
+      const path = join(dir, `s.${kind}`);
+      const { stream } = await decompress(new Blob([readFileSync(path)]).stream() as ReadableStream<Uint8Array>, { name: `s.${kind}`, ...(how === 'file' ? { file: path } : {}) });
       const reader = stream.getReader();
       const first = await reader.read();
       expect(first.done).toBe(false);

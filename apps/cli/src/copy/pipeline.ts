@@ -16,8 +16,10 @@ export interface PreparedImage {
 
 /** Sniffs and prepares the image's bytes (`raw`: the image's stream from its start), before anything is decided about DEST. */
 export async function prepareImage(image: ImageSource, raw: ReadableStream<Uint8Array>, onWarning: (message: string) => void): Promise<PreparedImage> {
-  // a URL's query (signed URLs) is no part of its file name
-  const { stream, format } = await decompress(raw, { name: image.kind === 'url' ? image.name.replace(/[?#].*$/, '') : image.uri, onWarning });
+  // a URL's query (signed URLs) is no part of its file name; a local regular
+  // file may be read by the decoder itself (raw: its stream from the start)
+  const file = image.kind === 'file' && image.size !== undefined ? image.path : undefined;
+  const { stream, format } = await decompress(raw, { name: image.kind === 'url' ? image.name.replace(/[?#].*$/, '') : image.uri, onWarning, file });
   const plain = format.label === 'raw';
   return { image, stream, format: plain ? undefined : format.label, knownSize: plain ? image.size : undefined };
 }

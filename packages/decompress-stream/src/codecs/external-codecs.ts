@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { openDecoder, type DecoderKind } from '@bmapkit/native';
 import { startsWith, type Codec, type DecoderPair } from '../codec.js';
 import { externalDecoder, type ExternalDecoderSpec } from '../external.js';
-import { nativeDecoderPair } from '../native-decoder.js';
+import { nativeDecoderPair, nativeFileDecoder } from '../native-decoder.js';
 
 // Formats decoded by their own programs, which are faster here than any npm
 // decoder (toolchain.md: xz -dc 366 MB/s vs 190 in process, zstd -dc 1100 vs
@@ -19,6 +19,12 @@ import { nativeDecoderPair } from '../native-decoder.js';
 function inProcessOrProgram(kind: DecoderKind, program: ExternalDecoderSpec, source: string): DecoderPair {
   const inProcess = openDecoder(kind, availableParallelism());
   return inProcess !== undefined ? nativeDecoderPair(inProcess, program.format, source) : externalDecoder(program, source);
+}
+
+/** The native decoder reading a local file itself, or undefined without the addon or library (the program is fed then). */
+function inProcessFile(kind: DecoderKind, format: string, source: string, path: string): ReadableStream<Uint8Array> | undefined {
+  const inProcess = openDecoder(kind, availableParallelism());
+  return inProcess === undefined ? undefined : nativeFileDecoder(inProcess, format, source, path);
 }
 
 export const bzip2: Codec = {
@@ -56,6 +62,7 @@ export const xz: Codec = {
       { format: 'xz', programs: [{ program: 'xz', args: ['-dc', '-T0'] }], truncated: /Unexpected end of input/i, aptPackage: 'xz-utils' },
       source,
     ),
+  fileDecoder: ({ source, path }) => inProcessFile('xz', 'xz', source, path),
 };
 
 export const zstd: Codec = {
@@ -71,6 +78,7 @@ export const zstd: Codec = {
       { format: 'zstd', programs: [{ program: 'zstd', args: ['-dcq', '--long=31'] }], truncated: /premature end|truncated/i, aptPackage: 'zstd' },
       source,
     ),
+  fileDecoder: ({ source, path }) => inProcessFile('zstd', 'zstd', source, path),
 };
 
 export const lz4: Codec = {
