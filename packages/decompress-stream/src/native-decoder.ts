@@ -13,7 +13,7 @@ const BATCH = 8 * PIECE;
  * decoded data bytes wait: downstream is fast through holes and slow
  * through data, so one batch of look-ahead would leave one side idle.
  */
-const AHEAD_BYTES = 8 << 20;
+const AHEAD_BYTES = 4 << 20;
 /** ...and fewer than this many zero bytes (each 4 MiB of them is one view of ZEROS). */
 const ZERO_AHEAD = 256 << 20;
 /**

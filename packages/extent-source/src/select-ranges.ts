@@ -45,6 +45,7 @@ export function selectRanges(bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSiz
       },
     },
     { highWaterMark: 4 },
-    { highWaterMark: 16 },
+    // up to 4 MiB of ranges' bytes wait for downstream (not 16 chunks: up to 16 MiB)
+    { highWaterMark: 4 << 20, size: (chunk: ImageChunk) => Math.max(1, chunk.data.byteLength) },
   );
 }
