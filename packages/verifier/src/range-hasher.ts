@@ -1,6 +1,6 @@
 import { BmapkitError, rangeByteSpan, requireHashName, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
 import { canDigestFiles } from '@bmapkit/native';
-import { defaultHashWorkers, HashPool, type ChainHasher, type HashPoolOptions } from './hash-pool.js';
+import { HashPool, type ChainHasher, type HashPoolOptions } from './hash-pool.js';
 import { NativeHashPool } from './native-hash-pool.js';
 
 export interface RangeHasherOptions extends HashPoolOptions {
@@ -26,16 +26,19 @@ export class RangeHasher {
     options: RangeHasherOptions = {},
   ) {
     this.algorithm = requireHashName(options.algorithm ?? 'sha256', 'checksums');
-    // Where hashing needs more than the calling thread (no SHA extensions),
-    // the addon's pool hashes in place on libuv threads: no copies, no
+    // The addon's pool hashes in place on libuv threads: no copies, no
     // worker heaps (bench .zst copy without SHA extensions: 3.54 s, 312 MB
-    // with worker threads; 3.44-3.60 s, 190 MB). Worker threads when asked
-    // for (option, BMAPKIT_HASH_WORKERS) or when the addon cannot hash.
-    // Where one core is fast enough, hashing stays inline: off-thread it
-    // was ~10% faster but held chunks longer (peak RSS 122 -> 193 MB).
-    const inline = options.workers === undefined && defaultHashWorkers() === 0;
+    // with worker threads; 3.44-3.60 s, 190 MB), and the main thread is left
+    // to move chunks. That pays even where one core hashes fast enough: with
+    // the decoder on its own thread and queues bounded in bytes, the bench
+    // .zst copy with SHA extensions took 1.79-2.07 s hashing on the pool,
+    // 1.96-2.18 s inline, at the same peak RSS (134-138 MB; before the
+    // queues were bounded, off-thread hashing cost 122 -> 193 MB). Worker
+    // threads (or inline hashing, where calibration finds one core fast
+    // enough) when asked for (option, BMAPKIT_HASH_WORKERS) or when the
+    // addon cannot hash.
     const workersChosen = options.workers !== undefined || (process.env['BMAPKIT_HASH_WORKERS'] ?? '') !== '';
-    this.pool = !inline && !workersChosen && canDigestFiles(this.algorithm) ? new NativeHashPool(options.maxInFlight ?? 8 << 20) : new HashPool(options);
+    this.pool = !workersChosen && canDigestFiles(this.algorithm) ? new NativeHashPool(options.maxInFlight ?? 4 << 20) : new HashPool(options);
   }
 
   /** Hashes a chunk; returns a promise only when the caller must wait for room. */
