@@ -72,7 +72,7 @@ afterEach(() => {
   process.env['PATH'] = savedPath;
 });
 
-const FORMATS: Array<{ kind: 'zstd' | 'xz'; tool: string; variants: Array<[string, string, string]> }> = [
+const FORMATS: Array<{ kind: 'zstd' | 'xz' | 'gzip'; tool: string; variants: Array<[string, string, string]>; fallback: string }> = [
   {
     kind: 'zstd',
     tool: 'zstd',
@@ -81,6 +81,7 @@ const FORMATS: Array<{ kind: 'zstd' | 'xz'; tool: string; variants: Array<[strin
       ['several frames', 'head -c 5000000 img | zstd -q -c > mf.zst && tail -c +5000001 img | zstd -q -19 -c >> mf.zst', 'mf.zst'],
       ['with a skippable frame first (pzstd)', "printf '\\120\\052\\115\\030\\004\\000\\000\\000abcd' > sk.zst && zstd -q -c img >> sk.zst", 'sk.zst'],
     ],
+    fallback: 'zstd -q -c -T2 img > p.zstd',
   },
   {
     kind: 'xz',
@@ -90,10 +91,22 @@ const FORMATS: Array<{ kind: 'zstd' | 'xz'; tool: string; variants: Array<[strin
       ['many blocks (xz -T2)', 'xz -c -T2 --block-size=1MiB img > mb.xz', 'mb.xz'],
       ['several streams', 'head -c 5000000 img | xz -c > ms.xz && tail -c +5000001 img | xz -c -T2 --block-size=2MiB >> ms.xz', 'ms.xz'],
     ],
+    fallback: 'xz -q -c -T2 img > p.xz',
+  },
+  {
+    kind: 'gzip',
+    tool: 'gzip',
+    variants: [
+      ['one member', 'gzip -c img > img.gz', 'img.gz'],
+      ['many members (pigz)', 'pigz -c -b 128 -p 2 img > pz.gz', 'pz.gz'],
+      ['two members with zero padding after each (as gzip -d and node:zlib accept)', 'head -c 5000000 img | gzip -c > zp.gz && head -c 512 /dev/zero >> zp.gz && tail -c +5000001 img | gzip -1 -c >> zp.gz && head -c 100 /dev/zero >> zp.gz', 'zp.gz'],
+    ],
+    // without the addon's decoder gzip is node:zlib's, in process too
+    fallback: 'pigz -c -p 2 img > p.gzip',
   },
 ];
 
-for (const { kind, tool, variants } of FORMATS) {
+for (const { kind, tool, variants, fallback } of FORMATS) {
   const probe = openDecoder(kind);
   probe?.close();
   const available = has(tool) && probe !== undefined;
@@ -148,6 +161,13 @@ for (const { kind, tool, variants } of FORMATS) {
       await expect(decodeInProcess(path, how)).rejects.toMatchObject({ code: 'IMAGE_DECOMPRESS', message: expect.stringContaining(`cannot decompress ${kind} image '${path}'`) });
     });
 
+    if (kind === 'gzip') {
+      it('bytes after a member that are neither padding nor a member: IMAGE_DECOMPRESS', async () => {
+        sh('gzip -c img > g.gz && printf garbage >> g.gz');
+        await expect(decodeInProcess(join(dir, 'g.gz'), how)).rejects.toMatchObject({ code: 'IMAGE_DECOMPRESS', message: expect.stringContaining("cannot decompress gzip image") });
+      });
+    }
+
     if (how === 'file') {
       it('a file that cannot be read: IMAGE_READ naming it, with the reason', async () => {
         sh(`${tool} -q -c img > r.${kind}`);
@@ -189,9 +209,9 @@ for (const { kind, tool, variants } of FORMATS) {
     });
   }
 
-  describe.skipIf(!has(tool))(`${kind} through the program (BMAPKIT_NO_NATIVE_DECODERS=1)`, () => {
+  describe.skipIf(!has(tool))(`${kind} without the addon's decoder (BMAPKIT_NO_NATIVE_DECODERS=1: ${kind === 'gzip' ? 'node:zlib' : 'the program'})`, () => {
     it('decodes the same bytes when the in-process decoder is turned off', async () => {
-      sh(`${tool} -q -c -T2 img > p.${kind}`);
+      sh(fallback);
       process.env['BMAPKIT_NO_NATIVE_DECODERS'] = '1';
       try {
         expect(openDecoder(kind)).toBeUndefined();

@@ -10,7 +10,7 @@
 
 #include <node_api.h>
 
-enum kind { KIND_ZSTD, KIND_XZ };
+enum kind { KIND_ZSTD, KIND_XZ, KIND_GZIP };
 typedef struct decoder_thread decoder_thread;
 
 typedef struct {
@@ -22,6 +22,8 @@ typedef struct {
   int open;
   int busy, close_pending;
   int last_end;
+  void *gz; /* gzip: the z_stream (gzip-decoder.c) */
+  int gz_ended; /* gzip: a member ended; padding or the next member follows */
   decoder_thread *thread; /* decoderStart's thread, while it runs */
 } decoder;
 
@@ -41,6 +43,12 @@ typedef struct {
  * and decodes over it again. On failure sets error_code and error.
  */
 void decode_batch(batch *b);
+
+/* gzip-decoder.c: 0, -1 when zlib cannot be found, -2 out of memory. */
+int gzip_open(decoder *d);
+void gzip_close(decoder *d);
+/* One inflate call, as step() in decoders.c; returns 0, or -1 with b->error set. */
+int gzip_step(batch *b, int *end);
 
 /* decoder-thread.c: stops a decoder's thread (if any) and frees what it held. */
 void decoder_thread_stop(napi_env env, decoder *d);

@@ -5,7 +5,7 @@
  * either library (or its headers) and decompress-stream then runs the
  * external program instead.
  *
- *   decoderOpen(kind, threads)   -> handle ("zstd" or "xz"); throws ENOLIB
+ *   decoderOpen(kind, threads)   -> handle ("zstd", "xz" or "gzip"); throws ENOLIB
  *       when the library cannot be loaded
  *   decoderRun(handle, input, inPos, output, piece, finish, state, zero, callback)
  *       decodes on a libuv pool thread from input[inPos..] into output
@@ -102,6 +102,7 @@ static void close_decoder(napi_env env, decoder *d) {
   if (!d->open) return;
   d->open = 0;
   if (d->kind == KIND_ZSTD) zstd.free(d->zds);
+  else if (d->kind == KIND_GZIP) gzip_close(d);
 #ifdef HAVE_LZMA
   else xz.end(&d->strm);
 #endif
@@ -147,6 +148,14 @@ static napi_value DecoderOpen(napi_env env, napi_callback_info info) {
     /* Accept long-distance windows (zstd --long=31), as `zstd -d --long=31` would;
      * the memory is taken only by frames that ask for it. */
     if (zstd.set_parameter != NULL) zstd.set_parameter(d->zds, ZSTD_D_WINDOW_LOG_MAX, 31);
+  }
+  else if (strcmp(kind, "gzip") == 0) {
+    d->kind = KIND_GZIP;
+    int r = gzip_open(d);
+    if (r != 0) {
+      free(d);
+      return r == -1 ? throw_code(env, "ENOLIB", "zlib's inflate cannot be found") : throw_code(env, "ENOMEM", "cannot start the gzip decoder");
+    }
   }
 #ifdef HAVE_LZMA
   else if (strcmp(kind, "xz") == 0) {
@@ -218,6 +227,7 @@ typedef struct {
 static int step(batch *j, int *end) {
   decoder *d = j->d;
   *end = 0;
+  if (d->kind == KIND_GZIP) return gzip_step(j, end);
   if (d->kind == KIND_ZSTD) {
     zstd_in zin = {j->in, j->in_len, j->in_pos};
     zstd_out zout = {j->out, j->out_len, j->out_pos};

@@ -1,6 +1,6 @@
 import { load } from './index.js';
 
-export type DecoderKind = 'zstd' | 'xz';
+export type DecoderKind = 'zstd' | 'xz' | 'gzip';
 
 export interface DecodeResult {
   /** Where the next call continues in the input. */
