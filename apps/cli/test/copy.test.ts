@@ -296,6 +296,20 @@ describe('copy: bad input is refused clearly, and DEST is untouched when it can 
     expect(existsSync(fresh)).toBe(false);
   });
 
+  it('an error while a compressed image is still being decoded: one line, exit 1, no crash at exit', () => {
+    // 4 GiB of zeros in ~130 KB of zstd: the decoding thread is deep in it
+    // when the missing bmap ends the run (freeing it under the thread at
+    // exit was a SIGSEGV, exit 139)
+    sh('truncate -s 4G zeros.img && zstd -q -f zeros.img -o zeros.img.zst && rm zeros.img');
+    const d = dest('d5z');
+    for (let i = 0; i < 3; i++) {
+      const r = run(['copy', '--bmap', join(dir, 'none.bmap'), join(dir, 'zeros.img.zst'), d]);
+      expect(r.status).toBe(1);
+      oneLine(r, /ERROR: cannot open bmap file '.*none\.bmap': no such file or directory$/);
+    }
+    untouched(d);
+  });
+
   it('the bmap given as the image (swapped arguments)', () => {
     const d = dest('d6');
     const r = run(['copy', `${VECTORS}test.image.bmap.v2.0`, d]);

@@ -265,10 +265,36 @@ static void call_js(napi_env env, napi_value callback, void *context, void *data
   napi_call_function(env, global, callback, 1, &list, NULL);
 }
 
+/* Stops the thread and waits for it (it finishes the batch in hand: at most SKIP_ZEROS bytes of decoding). */
+static void join_thread(decoder_thread *t) {
+  pthread_mutex_lock(&t->mu);
+  t->stop = 1;
+  pthread_cond_broadcast(&t->cv);
+  pthread_mutex_unlock(&t->mu);
+  pthread_join(t->thread, NULL);
+  t->joined = 1;
+}
+
+/*
+ * The threadsafe function is gone: after decoder_thread_stop, or when Node
+ * tears the environment down (the process exits) with the decoder still
+ * running, e.g. an error found after the image was opened. Then the thread
+ * is stopped here first: freeing t under it crashed the exit (SIGSEGV).
+ * The handle may be finalized after this: it must not see the thread.
+ */
 static void tsfn_finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   decoder_thread *t = data;
+  if (!t->joined) {
+    join_thread(t);
+    if (t->d->thread == t) t->d->thread = NULL;
+    for (event *e = t->head, *next; e != NULL; e = next) {
+      next = e->next;
+      free(e->buf);
+      free(e);
+    }
+  }
   free(t->rbuf);
   pthread_mutex_destroy(&t->mu);
   pthread_cond_destroy(&t->cv);
@@ -280,11 +306,7 @@ void decoder_thread_stop(napi_env env, decoder *d) {
   decoder_thread *t = d->thread;
   if (t == NULL) return;
   d->thread = NULL;
-  pthread_mutex_lock(&t->mu);
-  t->stop = 1;
-  pthread_cond_broadcast(&t->cv);
-  pthread_mutex_unlock(&t->mu);
-  pthread_join(t->thread, NULL);
+  join_thread(t);
   for (event *e = t->head, *next; e != NULL; e = next) {
     next = e->next;
     if (e->consumed != NULL) napi_delete_reference(env, e->consumed);
