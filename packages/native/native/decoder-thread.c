@@ -343,7 +343,7 @@ static napi_value DecoderStart(napi_env env, napi_callback_info info) {
   for (int i = 0; ok && i < 5; i++) ok = napi_get_value_double(env, argv[i + 1], &n[i]) == napi_ok && n[i] >= 0;
   if (!ok || napi_typeof(env, argv[6], &cb_type) != napi_ok || cb_type != napi_function || n[0] < 1 || n[1] < n[0])
     return fail(env, "EINVAL", "decoderStart(handle, piece, batch, ahead, zeroAhead, skipLimit, onOutput[, fd])");
-  if (!d->open || d->busy || d->thread != NULL) return fail(env, "EINVAL", "the decoder is closed or already running");
+  if (!d->open || d->thread != NULL) return fail(env, "EINVAL", "the decoder is closed or already running");
   decoder_thread *t = calloc(1, sizeof *t);
   if (t == NULL) return fail(env, "ENOMEM", "out of memory");
   t->d = d;

@@ -20,7 +20,6 @@ typedef struct {
   lzma_stream strm;
 #endif
   int open;
-  int busy, close_pending;
   int last_end;
   void *gz; /* gzip: the z_stream (gzip-decoder.c) */
   int gz_ended; /* gzip: a member ended; padding or the next member follows */

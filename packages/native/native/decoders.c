@@ -1,29 +1,22 @@
 /*
- * In-process zstd and xz decoding with the system's libzstd.so.1 and
- * liblzma.so.5, opened with dlopen when first asked for. Nothing here is
- * linked at build time, so the addon builds and loads on a machine without
- * either library (or its headers) and decompress-stream then runs the
- * external program instead.
+ * In-process zstd, xz and gzip decoding: the system's libzstd.so.1 and
+ * liblzma.so.5, opened with dlopen when first asked for, and zlib's inflate
+ * (gzip-decoder.c). Nothing here is linked at build time, so the addon
+ * builds and loads on a machine without these libraries (or their headers)
+ * and decompress-stream then runs the external program instead.
  *
  *   decoderOpen(kind, threads)   -> handle ("zstd", "xz" or "gzip"); throws ENOLIB
  *       when the library cannot be loaded
- *   decoderRun(handle, input, inPos, output, piece, finish, state, zero, callback)
- *       decodes on a libuv pool thread from input[inPos..] into output
- *       until the output is full, the input is used up, or (finish: no more
- *       input comes) the data ends; then marks in zero[i] whether output
- *       piece i (of `piece` bytes) is all zeros, and calls callback(error).
- *       state receives [inPos, outPos, ended, lastEnd, progress, skipped]: ended =
- *       the last frame/stream ended with finish; lastEnd = the last call
- *       that made progress ended a frame (zstd: 0 there at the end of the
- *       input means it is cut off). Errors have code EDATA (corrupt),
- *       ETRUNC (xz: cut off) or ENOMEM. input and output must not be touched
- *       until the callback. An optional tenth argument, skipLimit, lets a
- *       run pass over up to that many bytes of leading zeros: while the
- *       first piece decodes to zeros it is counted in `skipped` (state[5])
- *       and decoded over again, so a hole costs no round trip per batch
- *       and stays in the cache; the output then follows those zeros.
- *   decoderClose(handle)         frees the decoder (also done by the GC;
- *       deferred while a run is in progress)
+ *   decoderClose(handle)         frees the decoder, stopping its thread
+ *       (also done by the GC)
+ *
+ * decode_batch() decodes from input into a batch of output a piece at a
+ * time: until the output is full, the input is used up, or (finish: no more
+ * input comes) the data ends; it marks each all-zero piece, and passes over
+ * leading zero pieces up to skip_limit (counted in `skipped`). lastEnd (in
+ * the decoder) = the last call that made progress ended a frame: 0 there at
+ * the end of the input means it is cut off. Errors have code EDATA
+ * (corrupt), ETRUNC (xz: cut off) or ENOMEM. decoder-thread.c runs it.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -95,10 +88,6 @@ static int load_xz(void) {
 
 static void close_decoder(napi_env env, decoder *d) {
   decoder_thread_stop(env, d);
-  if (d->busy) {
-    d->close_pending = 1;
-    return;
-  }
   if (!d->open) return;
   d->open = 0;
   if (d->kind == KIND_ZSTD) zstd.free(d->zds);
@@ -112,8 +101,6 @@ static void finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   decoder *d = data;
-  /* A run in progress holds a reference to the handle, so it is not busy here. */
-  d->busy = 0;
   close_decoder(env, d);
   free(d);
 }
@@ -199,29 +186,6 @@ static napi_value DecoderOpen(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-static int get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *length) {
-  napi_valuetype t;
-  napi_typeof(env, v, &t);
-  if (t == napi_null || t == napi_undefined) {
-    static uint8_t empty[1];
-    *data = empty; /* never NULL: libzstd wants a pointer even for no input */
-    *length = 0;
-    return 1;
-  }
-  napi_typedarray_type type;
-  void *p;
-  if (napi_get_typedarray_info(env, v, &type, length, &p, NULL, NULL) != napi_ok || type != napi_uint8_array) return 0;
-  *data = p;
-  return 1;
-}
-
-typedef struct {
-  batch b;
-  double *state;
-  napi_ref refs[5]; /* handle, input, output, state, zero: alive until done */
-  napi_ref callback;
-  napi_async_work work;
-} run_job;
 
 /* One library call; returns 0, or sets job->error. */
 static int step(batch *j, int *end) {
@@ -322,96 +286,6 @@ void decode_batch(batch *j) {
   }
 }
 
-static void run_execute(napi_env env, void *data) {
-  (void)env;
-  decode_batch(&((run_job *)data)->b);
-}
-
-static void run_complete(napi_env env, napi_status status, void *data) {
-  run_job *j = data;
-  j->b.d->busy = 0;
-  if (j->b.d->close_pending) close_decoder(env, j->b.d);
-  j->state[0] = (double)j->b.in_pos;
-  j->state[1] = (double)j->b.out_pos;
-  j->state[2] = j->b.ended;
-  j->state[3] = j->b.d->last_end;
-  j->state[4] = j->b.progress;
-  if (j->b.skip_limit > 0) j->state[5] = (double)j->b.skipped;
-  napi_value callback, global, arg;
-  napi_get_reference_value(env, j->callback, &callback);
-  napi_get_global(env, &global);
-  if (status != napi_ok) {
-    j->b.error_code = "EINVAL";
-    j->b.error = "the decoding job was cancelled";
-  }
-  if (j->b.error != NULL) {
-    napi_value code, msg;
-    napi_create_string_utf8(env, j->b.error_code, NAPI_AUTO_LENGTH, &code);
-    napi_create_string_utf8(env, j->b.error, NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, code, msg, &arg);
-  } else {
-    napi_get_null(env, &arg);
-  }
-  for (int i = 0; i < 5; i++)
-    if (j->refs[i] != NULL) napi_delete_reference(env, j->refs[i]);
-  napi_delete_reference(env, j->callback);
-  napi_delete_async_work(env, j->work);
-  free(j);
-  napi_call_function(env, global, callback, 1, &arg, NULL);
-}
-
-static napi_value DecoderRun(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value argv[10];
-  decoder *d;
-  uint8_t *in, *out, *zero;
-  size_t in_len, out_len, zero_len;
-  double in_pos, piece, *state, skip_limit = 0;
-  bool finish;
-  size_t state_len;
-  napi_typedarray_type state_type;
-  napi_valuetype cb_type;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 9 || napi_get_value_external(env, argv[0], (void **)&d) != napi_ok ||
-      !get_bytes(env, argv[1], &in, &in_len) || napi_get_value_double(env, argv[2], &in_pos) != napi_ok ||
-      !get_bytes(env, argv[3], &out, &out_len) || out_len == 0 || napi_get_value_double(env, argv[4], &piece) != napi_ok ||
-      napi_get_value_bool(env, argv[5], &finish) != napi_ok ||
-      napi_get_typedarray_info(env, argv[6], &state_type, &state_len, (void **)&state, NULL, NULL) != napi_ok || state_type != napi_float64_array ||
-      state_len < 5 || !get_bytes(env, argv[7], &zero, &zero_len) || napi_typeof(env, argv[8], &cb_type) != napi_ok || cb_type != napi_function)
-    return throw_code(env, "EINVAL", "decoderRun(handle, input, inPos, output, piece, finish, state, zero, callback[, skipLimit])");
-  if (argc >= 10 && (napi_get_value_double(env, argv[9], &skip_limit) != napi_ok || skip_limit < 0 || (skip_limit > 0 && state_len < 6)))
-    return throw_code(env, "EINVAL", "skipLimit must be a number >= 0 (and state have 6 elements)");
-  if (!d->open) return throw_code(env, "EINVAL", "the decoder is closed");
-  if (d->busy || d->thread != NULL) return throw_code(env, "EINVAL", "the decoder is already running");
-  if (in_pos < 0 || (size_t)in_pos > in_len || piece < 1 || zero_len * (size_t)piece < out_len) return throw_code(env, "EINVAL", "position or piece size out of range");
-  run_job *j = calloc(1, sizeof *j);
-  if (j == NULL) return throw_code(env, "ENOMEM", "out of memory");
-  j->b.d = d;
-  j->b.in = in;
-  j->b.in_len = in_len;
-  j->b.in_pos = (size_t)in_pos;
-  j->b.out = out;
-  j->b.out_len = out_len;
-  j->b.piece = (size_t)piece;
-  j->b.skip_limit = (size_t)skip_limit;
-  j->b.zero = zero;
-  j->b.finish = finish;
-  j->state = state;
-  static const int kept[5] = {0, 1, 3, 6, 7}; /* handle, input, output, state, zero */
-  for (int i = 0; i < 5; i++) napi_create_reference(env, argv[kept[i]], 1, &j->refs[i]);
-  napi_create_reference(env, argv[8], 1, &j->callback);
-  napi_value name;
-  napi_create_string_utf8(env, "bmapkit:decode", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_async_work(env, NULL, name, run_execute, run_complete, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
-    for (int i = 0; i < 5; i++)
-    if (j->refs[i] != NULL) napi_delete_reference(env, j->refs[i]);
-    napi_delete_reference(env, j->callback);
-    free(j);
-    return throw_code(env, "ENOMEM", "cannot queue the decoding job");
-  }
-  d->busy = 1;
-  return NULL;
-}
-
 static napi_value DecoderClose(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -425,7 +299,6 @@ static napi_value DecoderClose(napi_env env, napi_callback_info info) {
 void decoders_register(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"decoderOpen", NULL, DecoderOpen, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"decoderRun", NULL, DecoderRun, NULL, NULL, NULL, napi_enumerable, NULL},
     {"decoderClose", NULL, DecoderClose, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

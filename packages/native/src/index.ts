@@ -25,18 +25,6 @@ interface Addon {
   hashBegin(algorithm: string): object;
   hashRun(items: Array<[object, Uint8Array | null]>, callback: (error: Error | null, hexes: string[]) => void): void;
   decoderOpen(kind: string, threads: number): object;
-  decoderRun(
-    handle: object,
-    input: Uint8Array | null,
-    inPos: number,
-    output: Uint8Array,
-    piece: number,
-    finish: boolean,
-    state: Float64Array,
-    zero: Uint8Array,
-    callback: (error: Error | null) => void,
-    skipLimit?: number,
-  ): void;
   decoderClose(handle: object): void;
   decoderStart(handle: object, piece: number, batch: number, ahead: number, zeroAhead: number, skipLimit: number, onOutput: (events: DecodedBatch[]) => void, fd?: number): void;
   decoderFeed(handle: object, chunk: Uint8Array | null): void;
@@ -137,5 +125,5 @@ export function alignedBuffer(size: number, alignment: number): Uint8Array {
   return raw.subarray(skip, skip + size);
 }
 
-export { openDecoder, type NativeDecoder, type DecoderKind, type DecodeResult, type DecodedBatch, type DecoderStream, type DecoderStreamOptions } from './decoder.js';
+export { openDecoder, type NativeDecoder, type DecoderKind, type DecodedBatch, type DecoderStream, type DecoderStreamOptions } from './decoder.js';
 export { digestFileRange, copyFileRange, canDigestFiles, hashBegin, hashRun, type HashContext, type RangeCopy } from './digest.js';
