@@ -76,27 +76,65 @@ export async function hashFileRanges(
   const order = new Int32Array(new SharedArrayBuffer(n * 4));
   const indices = Array.from({ length: n }, (_, i) => i).sort((a, b) => spans[2 * b + 1]! - spans[2 * b]! - (spans[2 * a + 1]! - spans[2 * a]!));
   order.set(indices);
-  const next = new Int32Array(new SharedArrayBuffer(4));
   const wanted = options.workers ?? Math.min(4, availableParallelism());
   const workers = Math.max(1, Math.min(wanted, n, Math.ceil(total / BYTES_PER_WORKER)));
   const done = new BigInt64Array(new SharedArrayBuffer(8));
-  const workerData = { path, spans, order, next, algorithm, chunkSize: options.chunkSize ?? 256 << 10, copyTo: options.copyTo?.path ?? null, syncEvery: options.copyTo?.syncEvery ?? 0, retries: options.copyTo?.retries ?? DEFAULT_RETRY.retries, delayMs: DEFAULT_RETRY.delayMs, transient: TRANSIENT_WRITE_ERRORS, done };
+  const job: RangesJob = { path, bmap, spans, order, slots: workers, algorithm, done, digests, options };
   const progress = options.onProgress === undefined ? undefined : setInterval(() => options.onProgress!(Number(Atomics.load(done, 0))), 100);
-
-  if (options.map !== false && canDigestFiles(algorithm)) {
-    try {
-      await hashOnPool(path, bmap, { spans, order, slots: workers, algorithm, done, digests, onDigest: options.onDigest, copyTo: options.copyTo });
-    } finally {
-      if (progress !== undefined) clearInterval(progress);
-    }
-    options.onProgress?.(Number(Atomics.load(done, 0)));
-    return digests;
+  try {
+    await (options.map !== false && canDigestFiles(algorithm) ? hashOnPool(job) : hashOnWorkers(job));
+  } finally {
+    if (progress !== undefined) clearInterval(progress);
   }
+  options.onProgress?.(Number(Atomics.load(done, 0)));
+  const missing = digests.findIndex((d) => d === undefined);
+  if (missing !== -1) throw new Error(`internal error: range #${missing} was not hashed`);
+  return digests;
+}
 
+/** What both ways of hashing get: the ranges as spans, largest first, and where the results go. */
+interface RangesJob {
+  path: string;
+  bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize'>;
+  /** [start, end) of range i at 2i, 2i+1 (shared with the workers). */
+  spans: Float64Array;
+  /** Range indices, largest first (shared with the workers). */
+  order: Int32Array;
+  /** Ranges hashed at a time: workers, or jobs on the pool. */
+  slots: number;
+  algorithm: string;
+  /** Bytes hashed so far (shared, for progress). */
+  done: BigInt64Array;
+  digests: string[];
+  options: HashFileRangesOptions;
+}
+
+/**
+ * `slots` worker threads each open the file, claim ranges from a shared
+ * counter and read them with positioned reads (and, with copyTo, write
+ * them): no chunk is copied between threads.
+ */
+async function hashOnWorkers(job: RangesJob): Promise<void> {
+  const { path, bmap, options, digests } = job;
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const workerData = {
+    path,
+    spans: job.spans,
+    order: job.order,
+    next,
+    algorithm: job.algorithm,
+    chunkSize: options.chunkSize ?? 256 << 10,
+    copyTo: options.copyTo?.path ?? null,
+    syncEvery: options.copyTo?.syncEvery ?? 0,
+    retries: options.copyTo?.retries ?? DEFAULT_RETRY.retries,
+    delayMs: DEFAULT_RETRY.delayMs,
+    transient: TRANSIENT_WRITE_ERRORS,
+    done: job.done,
+  };
   const pool: Worker[] = [];
   try {
     await Promise.all(
-      Array.from({ length: workers }, () => {
+      Array.from({ length: job.slots }, () => {
         const w = new Worker(FILE_HASH_WORKER_SOURCE, { eval: true, workerData });
         pool.push(w);
         return new Promise<void>((resolve, reject) => {
@@ -118,13 +156,8 @@ export async function hashFileRanges(
       }),
     );
   } finally {
-    if (progress !== undefined) clearInterval(progress);
     await Promise.all(pool.map((w) => w.terminate()));
   }
-  options.onProgress?.(Number(Atomics.load(done, 0)));
-  const missing = digests.findIndex((d) => d === undefined);
-  if (missing !== -1) throw new Error(`internal error: range #${missing} was not hashed`);
-  return digests;
 }
 
 /**
@@ -134,20 +167,9 @@ export async function hashFileRanges(
  * (~60 ms for two here) and no second JavaScript heap each (create's peak
  * RSS 141 MB -> 73 MB; raw copy see the session-3 note).
  */
-async function hashOnPool(
-  path: string,
-  bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize'>,
-  job: {
-    spans: Float64Array;
-    order: Int32Array;
-    slots: number;
-    algorithm: string;
-    done: BigInt64Array;
-    digests: string[];
-    onDigest?: (range: number, hex: string) => void;
-    copyTo?: HashFileRangesOptions['copyTo'];
-  },
-): Promise<void> {
+async function hashOnPool(job: RangesJob): Promise<void> {
+  const { path, bmap } = job;
+  const copyTo = job.options.copyTo;
   let handle;
   try {
     handle = await open(path, 'r');
@@ -155,12 +177,12 @@ async function hashOnPool(
     throw readError(path, (e as Error).message, (e as NodeJS.ErrnoException).code, e);
   }
   let out: FileHandle | undefined;
-  if (job.copyTo !== undefined) {
+  if (copyTo !== undefined) {
     try {
-      out = await open(job.copyTo.path, fsConstants.O_WRONLY);
+      out = await open(copyTo.path, fsConstants.O_WRONLY);
     } catch (e) {
       await handle.close();
-      throw writeFailure(e, job.copyTo.dest, 'opening it for writing', 1);
+      throw writeFailure(e, copyTo.dest, 'opening it for writing', 1);
     }
   }
   const transient = Int32Array.from(TRANSIENT_WRITE_ERRORS.map((name) => osConstants.errno[name as keyof typeof osConstants.errno] ?? -1));
@@ -177,15 +199,15 @@ async function hashOnPool(
         if (out === undefined) {
           hex = await digestFileRange(handle.fd, start, end, job.algorithm, job.done);
         } else {
-          const copy = { fd: out.fd, syncEvery: job.copyTo!.syncEvery ?? 0, unsynced, retries: job.copyTo!.retries ?? DEFAULT_RETRY.retries, delayMs: DEFAULT_RETRY.delayMs, transient };
+          const copy = { fd: out.fd, syncEvery: copyTo!.syncEvery ?? 0, unsynced, retries: copyTo!.retries ?? DEFAULT_RETRY.retries, delayMs: DEFAULT_RETRY.delayMs, transient };
           ({ hex, unsynced } = await copyFileRange(handle.fd, start, end, job.algorithm, copy, job.done));
         }
         job.digests[i] = hex;
-        job.onDigest?.(i, hex);
+        job.options.onDigest?.(i, hex);
       } catch (e) {
         const err = e as NodeJS.ErrnoException & { offset?: number; tries?: number };
         if (err.code === 'ESHORT') failure ??= truncated(path, bmap, i, err.offset!);
-        else if (out !== undefined && /^(write|fsync):/.test(err.message)) failure ??= writeError(job.copyTo!, err.code ?? 'EIO', err.message.replace(/^(write|fsync): /, ''), bmap.ranges[i]!, err.tries ?? 1);
+        else if (out !== undefined && /^(write|fsync):/.test(err.message)) failure ??= writeError(copyTo!, err.code ?? 'EIO', err.message.replace(/^(write|fsync): /, ''), bmap.ranges[i]!, err.tries ?? 1);
         else failure ??= readError(path, err.message, err.code, e);
       }
     }
