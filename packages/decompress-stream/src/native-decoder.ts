@@ -1,6 +1,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { BmapkitError } from '@bmapkit/bmap-format';
-import type { DecodedBatch, DecoderStream, NativeDecoder } from '@bmapkit/native';
+import { availableParallelism } from 'node:os';
+import { openDecoder, type DecodedBatch, type DecoderKind, type DecoderStream, type NativeDecoder } from '@bmapkit/native';
 import type { DecoderPair } from './codec.js';
 import { decompressError, truncatedError } from './errors.js';
 
@@ -37,8 +38,20 @@ const INPUT_QUEUE = 4;
  */
 const ZEROS = new Uint8Array(4 << 20);
 
+/** The in-process decoder of `kind` (xz on every core) as a DecoderPair, or `fallback()` without the addon or the library. */
+export function inProcessOr(kind: DecoderKind, format: string, source: string, fallback: () => DecoderPair): DecoderPair {
+  const inProcess = openDecoder(kind, availableParallelism());
+  return inProcess !== undefined ? nativeDecoderPair(inProcess, format, source) : fallback();
+}
+
+/** The in-process decoder of `kind` reading a local file itself, or undefined without the addon or the library. */
+export function inProcessFile(kind: DecoderKind, format: string, source: string, path: string): ReadableStream<Uint8Array> | undefined {
+  const inProcess = openDecoder(kind, availableParallelism());
+  return inProcess === undefined ? undefined : nativeFileDecoder(inProcess, format, source, path);
+}
+
 /**
- * A DecoderPair around a native in-process decoder (libzstd, liblzma): no
+ * A DecoderPair around a native in-process decoder (libzstd, liblzma, zlib): no
  * pipe to a child process, whose copying cost more than the decoding itself.
  * The decoder runs on a thread of its own, batch after batch, up to
  * AHEAD_BYTES ahead of what downstream has taken, from up to INPUT_QUEUE

@@ -1,8 +1,7 @@
-import { availableParallelism } from 'node:os';
-import { openDecoder, type DecoderKind } from '@bmapkit/native';
+import type { DecoderKind } from '@bmapkit/native';
 import { startsWith, type Codec, type DecoderPair } from '../codec.js';
 import { externalDecoder, type ExternalDecoderSpec } from '../external.js';
-import { nativeDecoderPair, nativeFileDecoder } from '../native-decoder.js';
+import { inProcessFile, inProcessOr } from '../native-decoder.js';
 
 // Formats decoded by their own programs, which are faster here than any npm
 // decoder (toolchain.md: xz -dc 366 MB/s vs 190 in process, zstd -dc 1100 vs
@@ -17,14 +16,7 @@ import { nativeDecoderPair, nativeFileDecoder } from '../native-decoder.js';
 
 /** The native decoder when the addon and library are there (xz on every core), else the program. */
 function inProcessOrProgram(kind: DecoderKind, program: ExternalDecoderSpec, source: string): DecoderPair {
-  const inProcess = openDecoder(kind, availableParallelism());
-  return inProcess !== undefined ? nativeDecoderPair(inProcess, program.format, source) : externalDecoder(program, source);
-}
-
-/** The native decoder reading a local file itself, or undefined without the addon or library (the program is fed then). */
-function inProcessFile(kind: DecoderKind, format: string, source: string, path: string): ReadableStream<Uint8Array> | undefined {
-  const inProcess = openDecoder(kind, availableParallelism());
-  return inProcess === undefined ? undefined : nativeFileDecoder(inProcess, format, source, path);
+  return inProcessOr(kind, program.format, source, () => externalDecoder(program, source));
 }
 
 export const bzip2: Codec = {

@@ -2,8 +2,7 @@ import { createGunzip, constants } from 'node:zlib';
 import { startsWith, type Codec } from '../codec.js';
 import { decompressError, truncatedError } from '../errors.js';
 import { duplexPair } from '../node-stream-pair.js';
-import { openDecoder } from '@bmapkit/native';
-import { nativeDecoderPair, nativeFileDecoder } from '../native-decoder.js';
+import { inProcessFile, inProcessOr } from '../native-decoder.js';
 
 /**
  * gzip, in process, including multi-member files (pigz, concatenated
@@ -18,17 +17,13 @@ export const gzip: Codec = {
   tarExtensions: ['.tgz'],
   sniffBytes: 2,
   sniff: (head) => startsWith(head, [0x1f, 0x8b]),
-  decoder({ source }) {
-    const inProcess = openDecoder('gzip');
-    if (inProcess !== undefined) return nativeDecoderPair(inProcess, 'gzip', source);
-    return duplexPair(createGunzip({ chunkSize: 256 << 10 }), (e) => {
-      const err = e as NodeJS.ErrnoException & { errno?: number };
-      if (err.code === 'Z_BUF_ERROR' || err.errno === constants.Z_BUF_ERROR) return truncatedError('gzip', source, e);
-      return decompressError('gzip', source, err.message, e);
-    });
-  },
-  fileDecoder({ source, path }) {
-    const inProcess = openDecoder('gzip');
-    return inProcess === undefined ? undefined : nativeFileDecoder(inProcess, 'gzip', source, path);
-  },
+  decoder: ({ source }) =>
+    inProcessOr('gzip', 'gzip', source, () =>
+      duplexPair(createGunzip({ chunkSize: 256 << 10 }), (e) => {
+        const err = e as NodeJS.ErrnoException & { errno?: number };
+        if (err.code === 'Z_BUF_ERROR' || err.errno === constants.Z_BUF_ERROR) return truncatedError('gzip', source, e);
+        return decompressError('gzip', source, err.message, e);
+      }),
+    ),
+  fileDecoder: ({ source, path }) => inProcessFile('gzip', 'gzip', source, path),
 };
