@@ -11,8 +11,8 @@
  *   addressMod(view, align)     -> the address of a typed array's first byte
  *       modulo `align` (a power of two), to cut aligned buffers for O_DIRECT
  * Failures throw an Error whose `code` is the errno name ("EOPNOTSUPP").
- * decoders.c adds in-process zstd and xz decoding (decoderOpen/Run/Close);
- * digest.c hashing of file ranges on the libuv pool (digestRange), and
+ * decoders.c adds in-process zstd, xz and gzip decoding (decoderOpen/Close,
+ * and decoder-thread.c's decoderStart/Feed/Ack/Hold); digest.c hashing of file ranges on the libuv pool (digestRange), and
  * hash-chains.c incremental hashing there (hashBegin/hashRun).
  */
 #define _GNU_SOURCE
@@ -28,6 +28,7 @@
 #include <linux/fs.h>
 #include <linux/fiemap.h>
 #include "decoders.h"
+#include "errno-name.h"
 #include "digest.h"
 #include "hash-chains.h"
 

@@ -1,15 +1,17 @@
 /*
  * A decoder on its own thread: it decodes batch after batch without waiting
  * for the event loop between them, and stops only when its input runs out
- * or enough of its output waits unconsumed. (One libuv job per batch, as
- * decoderRun does, left the decoder idle until the main thread had finished
- * whatever it was hashing: 0.6-0.7 s of 2.3 s in the bench .zst copy.)
+ * or enough of its output waits unconsumed. (One libuv job per batch, the
+ * decoderRun this replaced, left the decoder idle until the main thread had
+ * finished whatever it was hashing: 0.6-0.7 s of 2.3 s in the bench .zst
+ * copy.)
  *
  *   decoderStart(handle, piece, batch, ahead, zeroAhead, skipLimit, onOutput[, fd])
  *       starts the thread. With fd (a regular file open for reading), the
  *       thread reads the compressed data itself, from offset 0 to the end,
- *       and nothing is fed: no chunk passes through the event loop. onOutput(events) is called on the main thread
- *       with the batches decoded since the last call, each
+ *       and nothing is fed: no chunk passes through the event loop.
+ *       onOutput(events) is called on the main thread with the batches
+ *       decoded since the last call, each
  *       {data, length, zero, skipped, consumed, done, error}: data is the
  *       batch (its own memory, freed by the GC) or null when it was all
  *       zeros; zero[i] says piece i is all zeros; skipped = leading zero
@@ -38,7 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "decoders-internal.h"
-const char *errno_name(int e); /* bmapkit.c */
+#include "errno-name.h"
 
 #define IN_MAX 16
 /* Reads of the compressed file, when the thread reads it itself. */
@@ -265,7 +267,18 @@ static void call_js(napi_env env, napi_value callback, void *context, void *data
   napi_call_function(env, global, callback, 1, &list, NULL);
 }
 
-/* Stops the thread and waits for it (it finishes the batch in hand: at most SKIP_ZEROS bytes of decoding). */
+/* Frees the batches not handed over yet; with env (not at teardown) also the references they hold. */
+static void drop_events(napi_env env, decoder_thread *t) {
+  for (event *e = t->head, *next; e != NULL; e = next) {
+    next = e->next;
+    if (env != NULL && e->consumed != NULL) napi_delete_reference(env, e->consumed);
+    free(e->buf);
+    free(e);
+  }
+  t->head = t->tail = NULL;
+}
+
+/* Stops the thread and waits for it (it finishes the batch in hand: at most skip_limit bytes of decoding). */
 static void join_thread(decoder_thread *t) {
   pthread_mutex_lock(&t->mu);
   t->stop = 1;
@@ -289,11 +302,7 @@ static void tsfn_finalize(napi_env env, void *data, void *hint) {
   if (!t->joined) {
     join_thread(t);
     if (t->d->thread == t) t->d->thread = NULL;
-    for (event *e = t->head, *next; e != NULL; e = next) {
-      next = e->next;
-      free(e->buf);
-      free(e);
-    }
+    drop_events(NULL, t);
   }
   free(t->rbuf);
   pthread_mutex_destroy(&t->mu);
@@ -307,22 +316,11 @@ void decoder_thread_stop(napi_env env, decoder *d) {
   if (t == NULL) return;
   d->thread = NULL;
   join_thread(t);
-  for (event *e = t->head, *next; e != NULL; e = next) {
-    next = e->next;
-    if (e->consumed != NULL) napi_delete_reference(env, e->consumed);
-    free(e->buf);
-    free(e);
-  }
-  t->head = t->tail = NULL;
+  drop_events(env, t);
   for (int i = 0; i < t->in_count; i++)
     if (t->in[(t->in_head + i) % IN_MAX].ref != NULL) napi_delete_reference(env, t->in[(t->in_head + i) % IN_MAX].ref);
   t->in_count = 0;
   napi_release_threadsafe_function(t->tsfn, napi_tsfn_abort);
-}
-
-static napi_value fail(napi_env env, const char *code, const char *msg) {
-  napi_throw_error(env, code, msg);
-  return NULL;
 }
 
 static decoder_thread *thread_of(napi_env env, napi_value handle) {
@@ -342,10 +340,10 @@ static napi_value DecoderStart(napi_env env, napi_callback_info info) {
   if (ok && argc >= 8) ok = napi_get_value_int32(env, argv[7], &fd) == napi_ok && fd >= 0;
   for (int i = 0; ok && i < 5; i++) ok = napi_get_value_double(env, argv[i + 1], &n[i]) == napi_ok && n[i] >= 0;
   if (!ok || napi_typeof(env, argv[6], &cb_type) != napi_ok || cb_type != napi_function || n[0] < 1 || n[1] < n[0])
-    return fail(env, "EINVAL", "decoderStart(handle, piece, batch, ahead, zeroAhead, skipLimit, onOutput[, fd])");
-  if (!d->open || d->thread != NULL) return fail(env, "EINVAL", "the decoder is closed or already running");
+    return throw_code(env, "EINVAL", "decoderStart(handle, piece, batch, ahead, zeroAhead, skipLimit, onOutput[, fd])");
+  if (!d->open || d->thread != NULL) return throw_code(env, "EINVAL", "the decoder is closed or already running");
   decoder_thread *t = calloc(1, sizeof *t);
-  if (t == NULL) return fail(env, "ENOMEM", "out of memory");
+  if (t == NULL) return throw_code(env, "ENOMEM", "out of memory");
   t->d = d;
   t->piece = (size_t)n[0];
   t->batch = (size_t)n[1];
@@ -355,7 +353,7 @@ static napi_value DecoderStart(napi_env env, napi_callback_info info) {
   t->fd = fd;
   if (fd >= 0 && (t->rbuf = malloc(READ_SIZE)) == NULL) {
     free(t);
-    return fail(env, "ENOMEM", "out of memory");
+    return throw_code(env, "ENOMEM", "out of memory");
   }
   pthread_mutex_init(&t->mu, NULL);
   pthread_cond_init(&t->cv, NULL);
@@ -366,12 +364,12 @@ static napi_value DecoderStart(napi_env env, napi_callback_info info) {
     pthread_cond_destroy(&t->cv);
     free(t->rbuf);
     free(t);
-    return fail(env, "ENOMEM", "cannot create the decoder's callback");
+    return throw_code(env, "ENOMEM", "cannot create the decoder's callback");
   }
   napi_unref_threadsafe_function(env, t->tsfn);
   if (pthread_create(&t->thread, NULL, thread_main, t) != 0) {
     napi_release_threadsafe_function(t->tsfn, napi_tsfn_abort); /* frees t */
-    return fail(env, "ENOMEM", "cannot start the decoding thread");
+    return throw_code(env, "ENOMEM", "cannot start the decoding thread");
   }
   d->thread = t;
   return NULL;
@@ -381,17 +379,17 @@ static napi_value DecoderFeed(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   napi_valuetype type;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) return fail(env, "EINVAL", "decoderFeed(handle, chunk | null)");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) return throw_code(env, "EINVAL", "decoderFeed(handle, chunk | null)");
   decoder_thread *t = thread_of(env, argv[0]);
-  if (t == NULL) return fail(env, "EINVAL", "the decoder is not running");
-  if (t->fd >= 0) return fail(env, "EINVAL", "the decoder reads its file itself");
+  if (t == NULL) return throw_code(env, "EINVAL", "the decoder is not running");
+  if (t->fd >= 0) return throw_code(env, "EINVAL", "the decoder reads its file itself");
   napi_typeof(env, argv[1], &type);
   input item = {NULL, 0, NULL};
   if (type != napi_null) {
     napi_typedarray_type ta;
     void *p;
     if (napi_get_typedarray_info(env, argv[1], &ta, &item.len, &p, NULL, NULL) != napi_ok || ta != napi_uint8_array || item.len == 0)
-      return fail(env, "EINVAL", "decoderFeed: the chunk must be a non-empty Uint8Array");
+      return throw_code(env, "EINVAL", "decoderFeed: the chunk must be a non-empty Uint8Array");
     item.p = p;
     napi_create_reference(env, argv[1], 1, &item.ref);
   }
@@ -405,7 +403,7 @@ static napi_value DecoderFeed(napi_env env, napi_callback_info info) {
   pthread_mutex_unlock(&t->mu);
   if (problem != NULL) {
     if (item.ref != NULL) napi_delete_reference(env, item.ref);
-    return fail(env, "EINVAL", problem);
+    return throw_code(env, "EINVAL", problem);
   }
   return NULL;
 }
@@ -416,7 +414,7 @@ static napi_value DecoderAck(napi_env env, napi_callback_info info) {
   double data, zeros;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 || napi_get_value_double(env, argv[1], &data) != napi_ok ||
       napi_get_value_double(env, argv[2], &zeros) != napi_ok || data < 0 || zeros < 0)
-    return fail(env, "EINVAL", "decoderAck(handle, dataBytes, zeroBytes)");
+    return throw_code(env, "EINVAL", "decoderAck(handle, dataBytes, zeroBytes)");
   decoder_thread *t = thread_of(env, argv[0]);
   if (t == NULL) return NULL; /* closed meanwhile: nothing waits */
   pthread_mutex_lock(&t->mu);
@@ -432,7 +430,7 @@ static napi_value DecoderHold(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   bool wait;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 || napi_get_value_bool(env, argv[1], &wait) != napi_ok)
-    return fail(env, "EINVAL", "decoderHold(handle, wait)");
+    return throw_code(env, "EINVAL", "decoderHold(handle, wait)");
   decoder_thread *t = thread_of(env, argv[0]);
   if (t == NULL) return NULL;
   if (wait) napi_ref_threadsafe_function(env, t->tsfn);

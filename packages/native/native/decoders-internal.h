@@ -1,4 +1,4 @@
-/* Shared by decoders.c (one batch per libuv job) and decoder-thread.c (a decoding thread). */
+/* Shared by decoders.c (opening, closing, decoding a batch), gzip-decoder.c and decoder-thread.c (the thread that runs the batches). */
 #ifndef BMAPKIT_DECODERS_INTERNAL_H
 #define BMAPKIT_DECODERS_INTERNAL_H
 #include <stddef.h>
@@ -48,6 +48,9 @@ int gzip_open(decoder *d);
 void gzip_close(decoder *d);
 /* One inflate call, as step() in decoders.c; returns 0, or -1 with b->error set. */
 int gzip_step(batch *b, int *end);
+
+/* Throws an Error with this code; returns NULL (decoders.c). */
+napi_value throw_code(napi_env env, const char *code, const char *msg);
 
 /* decoder-thread.c: stops a decoder's thread (if any) and frees what it held. */
 void decoder_thread_stop(napi_env env, decoder *d);

@@ -54,8 +54,6 @@ static struct {
 } xz;
 #endif
 
-
-
 static int load_zstd(void) {
   if (zstd.tried) return zstd.ok;
   zstd.tried = 1;
@@ -98,14 +96,13 @@ static void close_decoder(napi_env env, decoder *d) {
 }
 
 static void finalize(napi_env env, void *data, void *hint) {
-  (void)env;
   (void)hint;
   decoder *d = data;
   close_decoder(env, d);
   free(d);
 }
 
-static napi_value throw_code(napi_env env, const char *code, const char *msg) {
+napi_value throw_code(napi_env env, const char *code, const char *msg) {
   napi_throw_error(env, code, msg);
   return NULL;
 }
@@ -186,8 +183,7 @@ static napi_value DecoderOpen(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-
-/* One library call; returns 0, or sets job->error. */
+/* One library call; returns 0, or -1 with j->error set. */
 static int step(batch *j, int *end) {
   decoder *d = j->d;
   *end = 0;

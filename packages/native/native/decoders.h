@@ -1,4 +1,4 @@
-/* In-process zstd/xz decoding (decoders.c), registered on the addon's exports. */
+/* In-process zstd, xz and gzip decoding (decoders.c), registered on the addon's exports. */
 #ifndef BMAPKIT_DECODERS_H
 #define BMAPKIT_DECODERS_H
 #include <node_api.h>

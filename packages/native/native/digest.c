@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "digest.h"
+#include "errno-name.h"
 #include "evp.h"
 
 struct evp_api evp;
