@@ -16,7 +16,7 @@ export interface DecodedBatch {
   consumed: number;
   /** 1: the data ended here; 2: the input ended inside the data (cut off). */
   done: number;
-  /** Corrupt data ('EDATA'), cut off ('ETRUNC') or out of memory ('ENOMEM'); nothing follows. */
+  /** Corrupt data ('EDATA'), cut off ('ETRUNC'), out of memory ('ENOMEM') or, reading `fd`, the errno's name; nothing follows. */
   error: (Error & { code?: string }) | null;
 }
 

@@ -3,7 +3,7 @@ import type { DecodedBatch } from './decoder.js';
 import { dirname, join } from 'node:path';
 import { BmapkitError } from '@bmapkit/bmap-format';
 
-/** The addon's raw interface (native/bmapkit.c, native/decoders.c). */
+/** The addon's raw interface (native/*.c). */
 interface Addon {
   fiemap(fd: number, start: number, length: number, maxExtents: number, sync: boolean): Float64Array;
   seek(fd: number, offset: number, whence: number): number;
