@@ -1,9 +1,10 @@
 import { basename } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { isBmapkitError } from '@bmapkit/bmap-format';
+import { fsReason, isBmapkitError } from '@bmapkit/bmap-format';
 import { EXIT } from './exit-codes.js';
 import { Logger, wantsColour, type Verbosity } from './log.js';
 import { VERSION } from './version.js';
+import { endProcess, endingOn, handleInterrupts } from './interrupt.js';
 import type { CopyOptions } from './commands/copy.js';
 import type { VerifyCommandOptions } from './commands/verify.js';
 
@@ -26,6 +27,11 @@ export async function main(io: MainIO): Promise<number> {
   const prog = basename(io.argv[1] ?? 'bmaptool').replace(/\.[cm]?js$/, '') === 'bmapkit' ? 'bmapkit' : 'bmaptool';
   const colour = wantsColour(io.stderr, io.env);
   let log = new Logger(prog, 'normal', io.stderr, colour);
+  handleInterrupts((signal) => {
+    if (signal !== 'SIGPIPE' && signal !== 'OUTPUT') log.error('interrupted, exiting');
+  });
+  watchOutput(io.stdout, 'standard output', () => log);
+  watchOutput(io.stderr, 'standard error', () => log);
   const program = new Command(prog);
   program
     .description('Create block maps (bmap) of sparse images and copy images using them (bmapkit, a bmaptool replacement).')
@@ -109,6 +115,7 @@ export async function main(io: MainIO): Promise<number> {
     await program.parseAsync(io.argv);
     return EXIT.OK;
   } catch (err) {
+    if (endingOn() !== undefined) return new Promise<number>(() => undefined); // ending: the interrupt exits
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return EXIT.OK; // --help, --version
       if (err.code === 'commander.help') {
@@ -132,6 +139,20 @@ export async function main(io: MainIO): Promise<number> {
     }
     return EXIT.FAILURE;
   }
+}
+
+/**
+ * A reader of stdout or stderr that went away (EPIPE) ends the process as
+ * SIGPIPE would, after the cleanups (exit 141, nothing printed); any other
+ * failure to write them (a full disk) is one error line and exit 1. Without
+ * this, Node reports either as an unhandled 'error' event with a stack trace.
+ */
+function watchOutput(stream: NodeJS.WritableStream, name: string, log: () => Logger): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') return void endProcess('SIGPIPE');
+    if (endingOn() === undefined && name === 'standard output') log().error(`cannot write to ${name}: ${fsReason(e)}`);
+    void endProcess('OUTPUT');
+  });
 }
 
 /** A combination of options the reference refuses at run time (exit 1, not 2, and no stack even with -d). */

@@ -1,6 +1,7 @@
 import { BmapkitError } from '@bmapkit/bmap-format';
 import { checkCapacity, checkNotInUse, checkRemovable, deviceCapacity } from './checks.js';
 import { inspectDestination, type Destination } from './inspect.js';
+import { checkNotAnInput, type InputFile } from './inputs.js';
 import { systemRoots, type SystemRoots } from './roots.js';
 
 export interface GuardOptions {
@@ -14,6 +15,8 @@ export interface GuardOptions {
   force?: boolean;
   /** O_DIRECT will be asked for: only block devices take it. */
   direct?: boolean;
+  /** What the operation reads (the image, the bmap, a signature): DEST must be none of them, nor hold one. */
+  inputs?: readonly InputFile[];
   roots?: Partial<SystemRoots>;
   onWarning?: (message: string) => void;
 }
@@ -25,7 +28,8 @@ export interface GuardedDestination extends Destination {
 
 /**
  * Every check on DEST that can be made before opening it, in order: the
- * /dev typo guard, `--removable-device`, block device or not, mounted,
+ * /dev typo guard, `--removable-device`, not one of the inputs (nor a
+ * device holding one), block device or not, mounted,
  * swap, held or read-only, capacity. Nothing is opened for writing; a
  * failure leaves DEST untouched.
  */
@@ -40,6 +44,7 @@ export async function guardDestination(dest: string, options: GuardOptions = {})
   }
   if (options.removable === true) await checkRemovable(d?.existed === true ? d : undefined, dest, roots);
   if (d === undefined) throw inspectError;
+  await checkNotAnInput(d, options.inputs ?? []);
   if (options.direct === true && d.kind !== 'block') {
     throw new BmapkitError('DEST_DIRECT', `--direct needs a block device, and '${dest}' is a ${d.kind === 'file' ? 'regular file' : 'character device'}; leave out --direct`);
   }

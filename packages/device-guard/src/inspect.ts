@@ -1,5 +1,5 @@
-import { realpath, stat } from 'node:fs/promises';
-import { dirname, normalize, resolve } from 'node:path';
+import { lstat, readlink, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { BmapkitError, fsReason } from '@bmapkit/bmap-format';
 import { describeBlockDevice, type BlockDevice } from './sysfs.js';
 import { devnoOf, type SystemRoots } from './roots.js';
@@ -12,6 +12,12 @@ export interface Destination {
   kind: DestinationKind;
   /** It existed before (a failed copy leaves it partly overwritten, never deleted). */
   existed: boolean;
+  /**
+   * Where a missing file will be created: the path itself, or the final
+   * target of a dangling symlink (the symlink stays; only what is created
+   * at its target may be removed again).
+   */
+  createPath?: string;
   /** For a block device: what sysfs says about it. */
   device?: BlockDevice;
 }
@@ -47,7 +53,7 @@ export async function inspectDestination(dest: string, options: InspectOptions):
       }
       options.onWarning?.(`"${dest}" does not exist, creating a regular file "${dest}"`);
     }
-    return { path: dest, kind: 'file', existed: false };
+    return { path: dest, kind: 'file', existed: false, createPath: await creationPath(dest) };
   }
   if (st.isBlockDevice()) {
     const real = await realpath(dest);
@@ -73,4 +79,28 @@ async function onDevFilesystem(path: string): Promise<boolean> {
   } catch {
     return true; // a directory under /dev that does not exist: treat it as /dev
   }
+}
+
+/**
+ * The path at which opening `path` with O_CREAT creates a file: the path
+ * itself, or the final target of a chain of dangling symlinks (each target
+ * taken relative to its link's directory, as the kernel does, with the
+ * directory's own symlinks and '..' resolved by realpath).
+ */
+export async function creationPath(path: string): Promise<string> {
+  let p = path;
+  for (let hops = 0; hops < 40; hops++) {
+    let st;
+    try {
+      st = await lstat(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new BmapkitError('DEST_OPEN', `cannot open '${path}': ${fsReason(e)}`, { cause: e });
+      break;
+    }
+    if (!st.isSymbolicLink()) break;
+    const target = await readlink(p);
+    p = isAbsolute(target) ? target : `${dirname(p)}/${target}`;
+  }
+  const dir = await realpath(dirname(p)).catch(() => undefined);
+  return dir === undefined ? p : join(dir, basename(p)); // no such directory: creating fails, saying so
 }

@@ -119,7 +119,9 @@ static napi_value Fiemap(napi_env env, napi_callback_info info) {
     free(fm);
     return throw_errno(env, "FIEMAP ioctl", e);
   }
-  uint32_t n = fm->fm_mapped_extents;
+  /* With fm_extent_count 0 the kernel only counts the extents; never read
+   * more entries than were allocated. */
+  uint32_t n = fm->fm_mapped_extents < fm->fm_extent_count ? fm->fm_mapped_extents : fm->fm_extent_count;
   napi_value buffer, array;
   void *data;
   if (napi_create_arraybuffer(env, (size_t)n * 3 * sizeof(double), &data, &buffer) != napi_ok) {

@@ -75,6 +75,7 @@ struct decoder_thread {
   uint8_t *rbuf;
   int64_t roff;
   event *head, *tail;
+  event *reserve; /* set aside at start: reports running out of memory */
   int stop, joined;
   napi_threadsafe_function tsfn;
 };
@@ -92,6 +93,20 @@ static void post(decoder_thread *t, event *e) {
 }
 
 /*
+ * No memory for an event: the one set aside at start carries the error, so
+ * that the main thread hears of it instead of waiting forever. The thread
+ * stops after it.
+ */
+static void post_no_memory(decoder_thread *t, const char *what) {
+  event *e = t->reserve;
+  t->reserve = NULL;
+  if (e == NULL) return;
+  e->error_code = "ENOMEM";
+  e->error = what;
+  post(t, e);
+}
+
+/*
  * Reading the file itself: once the current read is used up, the next one
  * (or the end of input). Returns -1 after posting a read error.
  */
@@ -101,8 +116,13 @@ static int read_more(decoder_thread *t) {
   do n = pread(t->fd, t->rbuf, READ_SIZE, (off_t)t->roff);
   while (n < 0 && errno == EINTR);
   if (n < 0) {
+    int err = errno;
     event *e = calloc(1, sizeof *e);
-    if (e == NULL) return -1;
+    if (e == NULL) {
+      post_no_memory(t, "out of memory reporting a read error");
+      return -1;
+    }
+    errno = err;
     e->error_code = errno_name(errno);
     e->error = strerror(errno);
     post(t, e);
@@ -159,7 +179,10 @@ static void *thread_main(void *arg) {
         }
       }
     }
-    if (e == NULL) break; /* nothing can be reported; decoderClose still cleans up */
+    if (e == NULL) {
+      post_no_memory(t, "out of memory for decoded data");
+      break;
+    }
 
     size_t data = 0, zeros = e->skipped;
     for (size_t i = 0; i < e->npieces; i++) {
@@ -305,6 +328,7 @@ static void tsfn_finalize(napi_env env, void *data, void *hint) {
     drop_events(NULL, t);
   }
   free(t->rbuf);
+  free(t->reserve);
   pthread_mutex_destroy(&t->mu);
   pthread_cond_destroy(&t->cv);
   free(t);
@@ -351,7 +375,9 @@ static napi_value DecoderStart(napi_env env, napi_callback_info info) {
   t->zero_ahead = n[3] < 1 ? 1 : (size_t)n[3];
   t->skip_limit = (size_t)n[4];
   t->fd = fd;
-  if (fd >= 0 && (t->rbuf = malloc(READ_SIZE)) == NULL) {
+  t->reserve = calloc(1, sizeof *t->reserve);
+  if (t->reserve == NULL || (fd >= 0 && (t->rbuf = malloc(READ_SIZE)) == NULL)) {
+    free(t->reserve);
     free(t);
     return throw_code(env, "ENOMEM", "out of memory");
   }
@@ -363,11 +389,13 @@ static napi_value DecoderStart(napi_env env, napi_callback_info info) {
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);
     free(t->rbuf);
+    free(t->reserve);
     free(t);
     return throw_code(env, "ENOMEM", "cannot create the decoder's callback");
   }
   napi_unref_threadsafe_function(env, t->tsfn);
   if (pthread_create(&t->thread, NULL, thread_main, t) != 0) {
+    t->joined = 1; /* there is no thread: the finalizer must not join one */
     napi_release_threadsafe_function(t->tsfn, napi_tsfn_abort); /* frees t */
     return throw_code(env, "ENOMEM", "cannot start the decoding thread");
   }

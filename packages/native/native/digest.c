@@ -5,9 +5,11 @@
  * digestAvailable() false): no worker thread, no second JavaScript heap, no
  * copy of the data for a regular file.
  *
- *   digestRange(fd, start, end, algorithm, done, callback, copy)
+ *   digestRange(fd, start, end, algorithm, done, callback, copy, cancel)
  *       hashes bytes [start, end) of fd and calls callback(error, hex,
- *       unsynced). copy (or null): { fd, syncEvery, unsynced, retries,
+ *       unsynced). cancel (or null): an Int32Array(1) on a
+ *       SharedArrayBuffer; once it is non-zero the job stops within one
+ *       window (8 MiB mapped, 1 MiB read) with code ECANCELED. copy (or null): { fd, syncEvery, unsynced, retries,
  *       delayMs, transient: Int32Array of errnos } also writes every byte
  *       at the same offset of copy.fd, a failing write retried `retries`
  *       times on a transient errno (delayMs, x4 each), fsync after
@@ -15,6 +17,10 @@
  *       between ranges). A failed write's error has `offset` and `tries`.
  *       A regular file is read through 8 MiB read-only mappings (the page
  *       cache hashed in place); anything else with pread into a buffer.
+ *       A mapped page that cannot be read (the file shrank meanwhile, or an
+ *       I/O error) raises SIGBUS: a handler returns from it to this job,
+ *       which fails with ESHORT (or EIO when the file did not shrink)
+ *       instead of the process being killed.
  *       done: a BigInt64Array(1) on a SharedArrayBuffer that receives the
  *       bytes hashed as it goes (or null). Errors: code ESHORT with
  *       `offset` where the file ended early, else the errno name.
@@ -25,6 +31,9 @@
 #include <node_api.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,12 +72,43 @@ int load_evp(void) {
 #define WINDOW (8u << 20)
 #define READ_CHUNK (1u << 20)
 
+/*
+ * SIGBUS from a mapped read: a thread hashing a mapping sets bus_jump; the
+ * handler jumps back to it. A SIGBUS anywhere else goes to whatever handled
+ * it before (by default: the process ends, as it would have).
+ */
+static __thread sigjmp_buf *bus_jump;
+static struct sigaction previous_bus;
+static pthread_once_t bus_once = PTHREAD_ONCE_INIT;
+
+static void on_sigbus(int sig, siginfo_t *info, void *context) {
+  if (bus_jump != NULL) siglongjmp(*bus_jump, 1);
+  if (previous_bus.sa_flags & SA_SIGINFO) {
+    previous_bus.sa_sigaction(sig, info, context);
+  } else if (previous_bus.sa_handler != SIG_DFL && previous_bus.sa_handler != SIG_IGN) {
+    previous_bus.sa_handler(sig);
+  } else {
+    sigaction(SIGBUS, &previous_bus, NULL); /* returning re-runs the access: the default action */
+  }
+}
+
+static void install_bus_handler(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_sigbus;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGBUS, &sa, &previous_bus);
+}
+
+
 typedef struct {
   int fd;
   int64_t start, end;
   const EVP_MD *md;
   int64_t *done;
-  napi_ref done_ref, callback;
+  int32_t *cancel;
+  napi_ref done_ref, cancel_ref, callback;
   napi_async_work work;
   /* copy (out_fd >= 0) */
   int out_fd;
@@ -83,16 +123,22 @@ typedef struct {
   char hex[EVP_MAX_MD_SIZE * 2 + 1];
 } digest_job;
 
+/* The caller gave up: stop before the next window. */
+static int cancelled(digest_job *j) {
+  if (j->cancel == NULL || __atomic_load_n(j->cancel, __ATOMIC_RELAXED) == 0) return 0;
+  j->error = ECANCELED;
+  j->failed = "digest";
+  return 1;
+}
+
 static int is_transient(const digest_job *j, int e) {
   for (int i = 0; i < j->transient_count; i++)
     if (j->transient[i] == e) return 1;
   return 0;
 }
 
-/* Hashed bytes at `off` go on to the copy: written in full (transient
- * errors retried with backoff), fsynced every sync_every bytes. */
-static int copy_out(digest_job *j, const uint8_t *p, size_t n, int64_t off) {
-  if (j->out_fd < 0) return 0;
+/* One piece of the copy written in full, transient errors retried with backoff. */
+static int write_piece(digest_job *j, const uint8_t *p, size_t n, int64_t off) {
   for (int tries = 1;; tries++) {
     size_t done = 0;
     int e = 0;
@@ -100,7 +146,7 @@ static int copy_out(digest_job *j, const uint8_t *p, size_t n, int64_t off) {
       ssize_t w = pwrite(j->out_fd, p + done, n - done, (off_t)(off + (int64_t)done));
       if (w < 0 && errno == EINTR) continue;
       if (w < 0) {
-        e = errno;
+        e = errno == EFAULT ? EIO : errno; /* EFAULT: a mapped source page went away */
         break;
       }
       if (w == 0) {
@@ -109,7 +155,7 @@ static int copy_out(digest_job *j, const uint8_t *p, size_t n, int64_t off) {
       }
       done += (size_t)w;
     }
-    if (e == 0) break;
+    if (e == 0) return 0;
     if (!is_transient(j, e) || tries > j->retries) {
       j->error = e;
       j->failed = "write";
@@ -120,6 +166,19 @@ static int copy_out(digest_job *j, const uint8_t *p, size_t n, int64_t off) {
     long ms = (long)j->delay_ms;
     for (int k = 1; k < tries; k++) ms *= 4;
     usleep((useconds_t)(ms * 1000));
+  }
+}
+
+/* Hashed bytes at `off` go on to the copy: written in pieces of at most
+ * 1 MiB (a cancel is seen between them, so a slow device never holds the
+ * job for long), fsynced every sync_every bytes. */
+static int copy_out(digest_job *j, const uint8_t *p, size_t n, int64_t off) {
+  if (j->out_fd < 0) return 0;
+  for (size_t at = 0; at < n;) {
+    if (at > 0 && cancelled(j)) return -1;
+    size_t piece = n - at < READ_CHUNK ? n - at : READ_CHUNK;
+    if (write_piece(j, p + at, piece, off + (int64_t)at) != 0) return -1;
+    at += piece;
   }
   j->unsynced += (int64_t)n;
   if (j->sync_every > 0 && j->unsynced >= j->sync_every) {
@@ -135,9 +194,36 @@ static int copy_out(digest_job *j, const uint8_t *p, size_t n, int64_t off) {
   return 0;
 }
 
+/* A mapped read of [.., stop) failed: short when the file now ends before `stop`, else an I/O error. */
+static void mapped_read_failed(digest_job *j, int64_t stop) {
+  struct stat st;
+  if (fstat(j->fd, &st) == 0 && (int64_t)st.st_size < stop) {
+    j->error = -1;
+    j->short_at = (int64_t)st.st_size;
+  } else {
+    j->error = EIO;
+    j->failed = "read";
+  }
+}
+
+/* One window of the mapping hashed; a SIGBUS on the way returns 1 instead of killing the process. */
+static int update_guarded(EVP_MD_CTX *ctx, const uint8_t *p, size_t n) {
+  sigjmp_buf here;
+  if (sigsetjmp(here, 1) != 0) {
+    bus_jump = NULL;
+    return 1;
+  }
+  bus_jump = &here;
+  evp.update(ctx, p, n);
+  bus_jump = NULL;
+  return 0;
+}
+
 static int hash_mapped(digest_job *j, EVP_MD_CTX *ctx, int64_t size) {
   long page = sysconf(_SC_PAGESIZE);
+  pthread_once(&bus_once, install_bus_handler);
   for (int64_t off = j->start; off < j->end;) {
+    if (cancelled(j)) return -1;
     if (off >= size) {
       j->error = -1;
       j->short_at = size;
@@ -153,8 +239,9 @@ static int hash_mapped(digest_job *j, EVP_MD_CTX *ctx, int64_t size) {
       return -1;
     }
     madvise(p, (size_t)(stop - base), MADV_SEQUENTIAL);
-    evp.update(ctx, (const uint8_t *)p + (off - base), (size_t)(stop - off));
-    int failed = copy_out(j, (const uint8_t *)p + (off - base), (size_t)(stop - off), off);
+    int failed = update_guarded(ctx, (const uint8_t *)p + (off - base), (size_t)(stop - off));
+    if (failed) mapped_read_failed(j, stop);
+    else failed = copy_out(j, (const uint8_t *)p + (off - base), (size_t)(stop - off), off);
     munmap(p, (size_t)(stop - base));
     if (failed) return -1;
     if (j->done != NULL) __atomic_add_fetch(j->done, stop - off, __ATOMIC_RELAXED);
@@ -172,6 +259,10 @@ static int hash_read(digest_job *j, EVP_MD_CTX *ctx) {
   }
   int rc = 0;
   for (int64_t off = j->start; off < j->end;) {
+    if (cancelled(j)) {
+      rc = -1;
+      break;
+    }
     size_t want = j->end - off < (int64_t)READ_CHUNK ? (size_t)(j->end - off) : READ_CHUNK;
     ssize_t got = pread(j->fd, buf, want, (off_t)off);
     if (got < 0 && errno == EINTR) continue;
@@ -262,6 +353,7 @@ static void digest_complete(napi_env env, napi_status status, void *data) {
     napi_create_string_utf8(env, j->hex, NAPI_AUTO_LENGTH, &argv[1]);
   }
   if (j->done_ref != NULL) napi_delete_reference(env, j->done_ref);
+  if (j->cancel_ref != NULL) napi_delete_reference(env, j->cancel_ref);
   napi_delete_reference(env, j->callback);
   napi_delete_async_work(env, j->work);
   free(j);
@@ -276,8 +368,8 @@ const EVP_MD *digest_named(napi_env env, napi_value v) {
 }
 
 static napi_value DigestRange(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   int64_t fd, start, end;
   napi_valuetype cb_type, done_type;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6 || napi_get_value_int64(env, argv[0], &fd) != napi_ok ||
@@ -342,11 +434,27 @@ static napi_value DigestRange(napi_env env, napi_callback_info info) {
     j->done = p;
     napi_create_reference(env, argv[4], 1, &j->done_ref);
   }
+  napi_valuetype cancel_type = napi_undefined;
+  if (argc >= 8) napi_typeof(env, argv[7], &cancel_type);
+  if (cancel_type == napi_object) {
+    napi_typedarray_type type;
+    size_t length;
+    void *p;
+    if (napi_get_typedarray_info(env, argv[7], &type, &length, &p, NULL, NULL) != napi_ok || type != napi_int32_array || length < 1) {
+      if (j->done_ref != NULL) napi_delete_reference(env, j->done_ref);
+      free(j);
+      napi_throw_type_error(env, "EINVAL", "digestRange: cancel must be an Int32Array");
+      return NULL;
+    }
+    j->cancel = p;
+    napi_create_reference(env, argv[7], 1, &j->cancel_ref);
+  }
   napi_create_reference(env, argv[5], 1, &j->callback);
   napi_value name;
   napi_create_string_utf8(env, "bmapkit:digest", NAPI_AUTO_LENGTH, &name);
   if (napi_create_async_work(env, NULL, name, digest_execute, digest_complete, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
     if (j->done_ref != NULL) napi_delete_reference(env, j->done_ref);
+    if (j->cancel_ref != NULL) napi_delete_reference(env, j->cancel_ref);
     napi_delete_reference(env, j->callback);
     free(j);
     napi_throw_error(env, "ENOMEM", "cannot queue the digest job");

@@ -10,18 +10,35 @@ export function canDigestFiles(algorithm: string): boolean {
 }
 
 /**
+ * A flag that stops running digest jobs: `cancel()` makes each stop within
+ * one window (at most 8 MiB of work) with code ECANCELED, so that a 1 GiB
+ * range never holds a pool thread after the caller has given up.
+ */
+export class DigestCancel {
+  /** Shared with the pool threads. */
+  readonly flag = new Int32Array(new SharedArrayBuffer(4));
+  cancel(): void {
+    Atomics.store(this.flag, 0, 1);
+  }
+  get cancelled(): boolean {
+    return Atomics.load(this.flag, 0) !== 0;
+  }
+}
+
+/**
  * Hashes bytes [start, end) of an open file on a libuv pool thread and
  * resolves with the hex digest. A regular file is hashed straight from the
- * page cache through read-only mappings (it must not shrink meanwhile);
- * anything else is read. `done`, if given, counts the bytes hashed as it
- * goes (Atomics.load it for progress). A file that ends early rejects with
- * code 'ESHORT' and `offset` where it ended.
+ * page cache through read-only mappings; anything else is read. A file that
+ * shrinks meanwhile, or a page that cannot be read, fails the job (code
+ * ESHORT with `offset` where the file now ends, or EIO), never the process.
+ * `done`, if given, counts the bytes hashed as it goes (Atomics.load it for
+ * progress). `cancel` stops the job early (code ECANCELED).
  */
-export function digestFileRange(fd: number, start: number, end: number, algorithm: string, done?: BigInt64Array): Promise<string> {
+export function digestFileRange(fd: number, start: number, end: number, algorithm: string, done?: BigInt64Array, cancel?: DigestCancel): Promise<string> {
   const addon = load();
   if (addon === undefined) return Promise.reject(new Error('the native addon is not available'));
   return new Promise((resolve, reject) => {
-    addon.digestRange(fd, start, end, algorithm, done ?? null, (error, hex) => (error !== null ? reject(error) : resolve(hex!)));
+    addon.digestRange(fd, start, end, algorithm, done ?? null, (error, hex) => (error !== null ? reject(error) : resolve(hex!)), null, cancel?.flag ?? null);
   });
 }
 
@@ -46,11 +63,19 @@ export interface RangeCopy {
  * written since the last fsync. A failed write rejects with the errno name
  * as code, `offset` (where it failed) and `tries`.
  */
-export function copyFileRange(fd: number, start: number, end: number, algorithm: string, copy: RangeCopy, done?: BigInt64Array): Promise<{ hex: string; unsynced: number }> {
+export function copyFileRange(
+  fd: number,
+  start: number,
+  end: number,
+  algorithm: string,
+  copy: RangeCopy,
+  done?: BigInt64Array,
+  cancel?: DigestCancel,
+): Promise<{ hex: string; unsynced: number }> {
   const addon = load();
   if (addon === undefined) return Promise.reject(new Error('the native addon is not available'));
   return new Promise((resolve, reject) => {
-    addon.digestRange(fd, start, end, algorithm, done ?? null, (error, hex, unsynced) => (error !== null ? reject(error) : resolve({ hex: hex!, unsynced })), copy);
+    addon.digestRange(fd, start, end, algorithm, done ?? null, (error, hex, unsynced) => (error !== null ? reject(error) : resolve({ hex: hex!, unsynced })), copy, cancel?.flag ?? null);
   });
 }
 

@@ -20,6 +20,7 @@ interface Addon {
     done: BigInt64Array | null,
     callback: (error: (Error & { offset?: number; tries?: number }) | null, hex: string | null, unsynced: number) => void,
     copy?: { fd: number; syncEvery: number; unsynced: number; retries: number; delayMs: number; transient: Int32Array } | null,
+    cancel?: Int32Array | null,
   ): void;
   digestAvailable(algorithm: string): boolean;
   hashBegin(algorithm: string): object;
@@ -126,4 +127,4 @@ export function alignedBuffer(size: number, alignment: number): Uint8Array {
 }
 
 export { openDecoder, type NativeDecoder, type DecoderKind, type DecodedBatch, type DecoderStream, type DecoderStreamOptions } from './decoder.js';
-export { digestFileRange, copyFileRange, canDigestFiles, hashBegin, hashRun, type HashContext, type RangeCopy } from './digest.js';
+export { digestFileRange, copyFileRange, canDigestFiles, DigestCancel, hashBegin, hashRun, type HashContext, type RangeCopy } from './digest.js';

@@ -180,6 +180,12 @@ export function rangeWriter(handle: PositionedFile, options: RangeWriterOptions)
         await syncAndCheck();
         await check;
       },
+      async abort() {
+        // the pipe gave up (an error upstream, a cancel): no write may still
+        // be in flight once the stream has settled, or the caller could close
+        // (and the process reuse) the descriptor under it
+        await Promise.allSettled([...writing, check]);
+      },
     },
     options.queueDepth !== undefined ? { highWaterMark: options.queueDepth } : { highWaterMark: QUEUE_BYTES, size: (chunk: ImageChunk) => Math.max(1, chunk.data.byteLength) },
   );

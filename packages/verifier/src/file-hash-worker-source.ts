@@ -7,17 +7,19 @@
  * syncEvery: fsync it after this many bytes written by this worker (0: never),
  * retries, delayMs: further tries of a write failing with one of transient
  * (error codes), and the first wait (x4 after each),
- * done: BigInt64Array(1) shared count of bytes processed }.
+ * done: BigInt64Array(1) shared count of bytes processed,
+ * cancel: Int32Array(1), non-zero once the caller has given up }.
  * Workers claim ranges with Atomics.add, so they balance themselves; each
  * reads its range with positioned reads, hashes it and (copyTo) writes it.
  * Messages: ['digests', [index, hex, ...]], ['short', index, offset],
- * ['error', code, message], ['werror', code, message, index, offset, tries], ['done'].
+ * ['error', code, message], ['werror', code, message, index, offset, tries],
+ * ['cancelled'] (stopped within one chunk of the cancel flag), ['done'].
  */
 export const FILE_HASH_WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { openSync, readSync, writeSync, fsyncSync, closeSync, constants } = require('node:fs');
 const { createHash } = require('node:crypto');
-const { path, spans, order, next, algorithm, chunkSize, copyTo, syncEvery, retries, delayMs, transient, done } = workerData;
+const { path, spans, order, next, algorithm, chunkSize, copyTo, syncEvery, retries, delayMs, transient, done, cancel } = workerData;
 const TRANSIENT = new Set(transient);
 const pause = new Int32Array(new SharedArrayBuffer(4));
 let unsynced = 0;
@@ -43,7 +45,9 @@ try {
   if (copyTo) out = openSync(copyTo, constants.O_WRONLY);
   let list = [];
   let last = Date.now();
+  let stopped = false;
   for (;;) {
+    if (Atomics.load(cancel, 0) !== 0) { stopped = true; break; }
     const k = Atomics.add(next, 0, 1);
     if (k >= order.length) break;
     const i = order[k];
@@ -51,6 +55,7 @@ try {
     const h = createHash(algorithm);
     let short = false;
     for (let off = spans[2 * i]; off < end; ) {
+      if (Atomics.load(cancel, 0) !== 0) { stopped = true; break; }
       // Hashing only: a fresh buffer per read, as Python's file.read() gets: the
       // kernel copied into it with ~40% less system time than into one reused
       // buffer (create on 771 MiB: 0.71 s vs 0.78 s wall, 0.35 s vs 0.55 s sys).
@@ -76,7 +81,7 @@ try {
       if (done) Atomics.add(done, 0, BigInt(got));
       off += got;
     }
-    if (short) break;
+    if (short || stopped) break;
     list.push(i, h.digest('hex'));
     if (list.length >= 2048 || Date.now() - last > 100) {
       parentPort.postMessage(['digests', list]);
@@ -85,7 +90,7 @@ try {
     }
   }
   parentPort.postMessage(['digests', list]);
-  parentPort.postMessage(['done']);
+  parentPort.postMessage([stopped ? 'cancelled' : 'done']);
 } catch (e) {
   parentPort.postMessage(['error', e && e.code, String(e && e.message || e)]);
 } finally {

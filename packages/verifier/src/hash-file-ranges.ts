@@ -4,7 +4,7 @@ import { BmapkitError, rangeByteSpan, requireHashName, type Bmap } from '@bmapki
 import { open, type FileHandle } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { canDigestFiles, copyFileRange, digestFileRange } from '@bmapkit/native';
+import { canDigestFiles, copyFileRange, digestFileRange, DigestCancel } from '@bmapkit/native';
 import { DEFAULT_RETRY, TRANSIENT_WRITE_ERRORS, writeFailure } from '@bmapkit/range-writer';
 import { FILE_HASH_WORKER_SOURCE } from './file-hash-worker-source.js';
 
@@ -34,6 +34,12 @@ export interface HashFileRangesOptions {
   };
   /** Told the bytes processed so far, about ten times a second and at the end. */
   onProgress?: (bytes: number) => void;
+  /**
+   * Stops the work: no range is started after it fires, and a range being
+   * hashed stops within 8 MiB (1 MiB on worker threads); the promise then
+   * rejects with the signal's reason once no thread touches the files.
+   */
+  signal?: AbortSignal;
   /**
    * Hash in the native addon, a regular file through read-only mappings
    * (default, when the addon can hash with Node's OpenSSL); false: worker
@@ -79,13 +85,23 @@ export async function hashFileRanges(
   const wanted = options.workers ?? Math.min(4, availableParallelism());
   const workers = Math.max(1, Math.min(wanted, n, Math.ceil(total / BYTES_PER_WORKER)));
   const done = new BigInt64Array(new SharedArrayBuffer(8));
-  const job: RangesJob = { path, bmap, spans, order, slots: workers, algorithm, done, digests, options };
+  const cancel = new DigestCancel();
+  const job: RangesJob = { path, bmap, spans, order, slots: workers, algorithm, done, digests, options, cancel };
+  const signal = options.signal;
+  signal?.throwIfAborted();
+  const onAbort = () => cancel.cancel();
+  signal?.addEventListener('abort', onAbort, { once: true });
   const progress = options.onProgress === undefined ? undefined : setInterval(() => options.onProgress!(Number(Atomics.load(done, 0))), 100);
   try {
     await (options.map !== false && canDigestFiles(algorithm) ? hashOnPool(job) : hashOnWorkers(job));
+  } catch (e) {
+    signal?.throwIfAborted(); // a cancelled job's failure is the abort
+    throw e;
   } finally {
     if (progress !== undefined) clearInterval(progress);
+    signal?.removeEventListener('abort', onAbort);
   }
+  signal?.throwIfAborted();
   options.onProgress?.(Number(Atomics.load(done, 0)));
   const missing = digests.findIndex((d) => d === undefined);
   if (missing !== -1) throw new Error(`internal error: range #${missing} was not hashed`);
@@ -107,6 +123,8 @@ interface RangesJob {
   done: BigInt64Array;
   digests: string[];
   options: HashFileRangesOptions;
+  /** Set when the caller gives up: every thread stops within one window. */
+  cancel: DigestCancel;
 }
 
 /**
@@ -130,6 +148,7 @@ async function hashOnWorkers(job: RangesJob): Promise<void> {
     delayMs: DEFAULT_RETRY.delayMs,
     transient: TRANSIENT_WRITE_ERRORS,
     done: job.done,
+    cancel: job.cancel.flag,
   };
   const pool: Worker[] = [];
   try {
@@ -146,6 +165,7 @@ async function hashOnWorkers(job: RangesJob): Promise<void> {
                 options.onDigest?.(list[k] as number, list[k + 1] as string);
               }
             } else if (m[0] === 'done') resolve();
+            else if (m[0] === 'cancelled') reject(new Error('cancelled'));
             else if (m[0] === 'short') reject(truncated(path, bmap, m[1] as number, m[2] as number));
             else if (m[0] === 'werror') reject(writeError(options.copyTo!, m[1] as string, m[2] as string, bmap.ranges[m[3] as number]!, m[5] as number));
             else reject(readError(path, m[2] as string, m[1] as string | undefined));
@@ -190,23 +210,24 @@ async function hashOnPool(job: RangesJob): Promise<void> {
   let failure: unknown;
   const slot = async (): Promise<void> => {
     let unsynced = 0;
-    while (failure === undefined && claimed < job.order.length) {
+    while (failure === undefined && !job.cancel.cancelled && claimed < job.order.length) {
       const i = job.order[claimed++]!;
       const start = job.spans[2 * i]!;
       const end = job.spans[2 * i + 1]!;
       try {
         let hex: string;
         if (out === undefined) {
-          hex = await digestFileRange(handle.fd, start, end, job.algorithm, job.done);
+          hex = await digestFileRange(handle.fd, start, end, job.algorithm, job.done, job.cancel);
         } else {
           const copy = { fd: out.fd, syncEvery: copyTo!.syncEvery ?? 0, unsynced, retries: copyTo!.retries ?? DEFAULT_RETRY.retries, delayMs: DEFAULT_RETRY.delayMs, transient };
-          ({ hex, unsynced } = await copyFileRange(handle.fd, start, end, job.algorithm, copy, job.done));
+          ({ hex, unsynced } = await copyFileRange(handle.fd, start, end, job.algorithm, copy, job.done, job.cancel));
         }
         job.digests[i] = hex;
         job.options.onDigest?.(i, hex);
       } catch (e) {
         const err = e as NodeJS.ErrnoException & { offset?: number; tries?: number };
-        if (err.code === 'ESHORT') failure ??= truncated(path, bmap, i, err.offset!);
+        if (err.code === 'ECANCELED') failure ??= e;
+        else if (err.code === 'ESHORT') failure ??= truncated(path, bmap, i, err.offset!);
         else if (out !== undefined && /^(write|fsync):/.test(err.message)) failure ??= writeError(copyTo!, err.code ?? 'EIO', err.message.replace(/^(write|fsync): /, ''), bmap.ranges[i]!, err.tries ?? 1);
         else failure ??= readError(path, err.message, err.code, e);
       }

@@ -2,21 +2,22 @@ import { basename } from 'node:path';
 import { BmapkitError, humanSize, humanTime, isBmapkitError, isClearsigned, type Bmap } from '@bmapkit/bmap-format';
 import { bmapSummary, geometryLine } from '../bmap-lines.js';
 import { peek } from '@bmapkit/decompress-stream';
-import { openImage, redactUrl } from '@bmapkit/extent-source';
+import { openImage, redactUrl, type ImageSource } from '@bmapkit/extent-source';
 import { checkConflicts, type CopyOptions } from '../copy/options.js';
 import { findBmap, type FoundBmap } from '../copy/find-bmap.js';
-import { fetchToTemp, isRemote, localCopy, urlBasename } from '../remote-file.js';
+import { fetchToTemp, isRemote, localCopy, localPath, urlBasename } from '../remote-file.js';
 import { splitQuery } from '../copy/discover.js';
-import { deviceTuning, guardDestination, openDestination, openForReadBack, type DeviceTuning, type GuardedDestination } from '@bmapkit/device-guard';
+import { deviceTuning, guardDestination, openDestination, openForReadBack, type DeviceTuning, type GuardedDestination, type InputFile } from '@bmapkit/device-guard';
 import { blockDeviceSectorSize } from '@bmapkit/native';
 import type { FileHandle } from 'node:fs/promises';
 import { checkBmapSignature } from '@bmapkit/signature';
 import { cleanUpDestination } from '../copy/destination.js';
 import { corruptingWrites } from '../copy/fault-injection.js';
-import { prepareImage, runCopy } from '../copy/pipeline.js';
+import { prepareImage, runCopy, type PreparedImage } from '../copy/pipeline.js';
 import { psplashReporter } from '../copy/psplash.js';
 import { combine, jsonProgressSink, psplashSink, terminalSink } from '../copy/progress.js';
 import type { Logger } from '../log.js';
+import { endingOn, onInterrupt } from '../interrupt.js';
 
 export interface CopyIO {
   stdout: NodeJS.WritableStream;
@@ -55,11 +56,39 @@ async function run(
   const image = await openImage(imagePath);
   // stdin can be read once: the peeked stream carries on from the start
   const sniffed = await peek(image.stream(), 4096);
-  if (sniffed.head.length === 0) {
-    throw new BmapkitError('IMAGE_EMPTY', `image '${image.name}' is empty (0 bytes): nothing to copy; check what produced it`);
+  // Whatever reads the image (a decoding thread or program, a connection)
+  // is stopped when the copy ends without having read it all: on an error,
+  // on an interrupt, and after a fused copy that read the file itself.
+  let source: ReadableStream<Uint8Array> = sniffed.stream;
+  const stopReading = async () => {
+    if (!source.locked) await source.cancel().catch(() => undefined);
+  };
+  const unregister = onInterrupt(stopReading);
+  try {
+    if (sniffed.head.length === 0) {
+      throw new BmapkitError('IMAGE_EMPTY', `image '${image.name}' is empty (0 bytes): nothing to copy; check what produced it`);
+    }
+    refuseBmapAsImage(image.name, sniffed.head);
+    const prepared = await prepareImage(image, sniffed.stream, (w) => log.warning(w));
+    source = prepared.stream;
+    await copyPrepared(image, prepared, imagePath, destPath, o, log, io, emit);
+  } finally {
+    unregister();
+    await stopReading();
   }
-  refuseBmapAsImage(image.name, sniffed.head);
-  const prepared = await prepareImage(image, sniffed.stream, (w) => log.warning(w));
+}
+
+/** The rest of the copy, once the image is open and its format known. */
+async function copyPrepared(
+  image: ImageSource,
+  prepared: PreparedImage,
+  imagePath: string,
+  destPath: string,
+  o: CopyOptions,
+  log: Logger,
+  io: CopyIO,
+  emit: ((event: Record<string, unknown>) => void) | undefined,
+): Promise<void> {
 
   const found = o.nobmap === true ? undefined : await findBmap(imagePath, o.bmap, log);
   const bmap: Bmap | undefined = found?.file.scan.bmap;
@@ -93,6 +122,7 @@ async function run(
   const dest = await guardDestination(destPath, {
     imageSize: bmap?.imageSize ?? prepared.knownSize,
     image: image.name,
+    inputs: copyInputs(image, found, o),
     removable: o.removableDevice === true,
     force: o.force === true,
     direct: o.direct === true,
@@ -107,28 +137,28 @@ async function run(
     emit === undefined ? undefined : jsonProgressSink(emit),
   ]);
 
-  // Only now is DEST opened: everything above has passed. The signal
-  // handlers come first, so that whatever has been set up is undone.
+  // Only now is DEST opened: everything above has passed. The cleanup is
+  // registered first, so that whatever has been set up is undone on a
+  // signal (or a closed stdout) at any moment from here on.
   let opened: OpenedDestination | undefined;
   const tuning: DeviceTuning | undefined =
     dest.device !== undefined && o.tune ? deviceTuning(dest.device, { roots: { sys: '/sys', proc: '/proc' }, onWarning: (w: string) => log.warning(w), onInfo: (i: string) => log.info(i) }) : undefined;
   let result;
-  let interrupted = false;
   let writing = false;
-  const abandon = async (): Promise<string | undefined> => {
-    await opened?.close().catch(() => undefined);
+  const abort = new AbortController();
+  let running: Promise<unknown> | undefined;
+  /** Undoes what was set up; `quiet`: the copy is known to have stopped touching DEST, so its descriptors may be closed. */
+  const abandon = async (stopped: boolean): Promise<string | undefined> => {
+    if (stopped) await opened?.close().catch(() => undefined); // else the exit closes them: a job may still hold them
     await tuning?.restore().catch((e: Error) => log.error(e.message));
     return writing || (dest.kind === 'file' && !dest.existed) ? cleanUpDestination(dest) : undefined;
   };
-  const onSignal = (signal: NodeJS.Signals) => {
-    interrupted = true;
-    log.error('interrupted, exiting');
-    void abandon()
-      .then((note) => note !== undefined && log.error(note))
-      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const unregister = onInterrupt(async () => {
+    abort.abort(new BmapkitError('INTERRUPTED', 'the copy was interrupted'));
+    const stopped = await settlesWithin(running, STOP_WAIT_MS);
+    const note = await abandon(stopped);
+    if (note !== undefined) log.error(note);
+  });
   let t0 = 0;
   try {
     opened = await openAll(dest, o);
@@ -143,7 +173,7 @@ async function run(
     const { handle } = opened;
     const writeTo = corruptingWrites(handle, process.env['BMAPKIT_TEST_CORRUPT_WRITES']);
     writing = true;
-    result = await runCopy({
+    running = runCopy({
       prepared,
       bmap,
       verify: o.verify,
@@ -168,17 +198,18 @@ async function run(
         log.info(`synchronizing '${destPath}'`);
       },
       onProgress: progress?.update,
+      signal: abort.signal,
     });
+    result = await (running as ReturnType<typeof runCopy>);
     await opened.close();
     await tuning?.restore();
   } catch (e) {
-    if (interrupted) await new Promise(() => undefined); // the signal handler cleans up and exits; this error is its echo
-    const note = await abandon();
+    if (endingOn() !== undefined) await new Promise(() => undefined); // the interrupt cleans up and exits; this error is its echo
+    const note = await abandon(true);
     if (note !== undefined && isBmapkitError(e)) e.message = `${e.message}; ${note}`;
     throw e;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    unregister();
   }
   if (o.verifyWritten === true) {
     log.info(`read back and verified ${humanSize(result.bytes)} from '${destPath}'${opened?.readBack?.direct === true ? ' (direct I/O)' : ''}${result.rewrites > 0 ? `, ${result.rewrites} chunk(s) rewritten` : ''}`);
@@ -217,6 +248,32 @@ async function openAll(dest: GuardedDestination, o: CopyOptions): Promise<Opened
     await close();
     throw e;
   }
+}
+
+/** How long an interrupt waits for the copy to stop touching DEST before it cleans up anyway. */
+const STOP_WAIT_MS = 400;
+
+/** True when `p` settles (either way) within `ms`; true at once when there is nothing to wait for. */
+async function settlesWithin(p: Promise<unknown> | undefined, ms: number): Promise<boolean> {
+  if (p === undefined) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    p.then(() => true, () => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
+
+/** The local files a copy reads: DEST must be none of them. */
+function copyInputs(image: ImageSource, found: FoundBmap | undefined, o: CopyOptions): InputFile[] {
+  const inputs: InputFile[] = [];
+  if (image.kind === 'stdin') inputs.push({ what: 'image', name: 'standard input', fd: 0 });
+  else if (image.path !== undefined) inputs.push({ what: 'image', name: image.name, path: image.path });
+  if (found !== undefined) inputs.push({ what: 'bmap file', name: redactUrl(found.path), path: found.file.localPath });
+  if (o.bmapSig !== undefined && !isRemote(o.bmapSig)) inputs.push({ what: 'bmap signature file', name: o.bmapSig, path: localPath(o.bmapSig) });
+  if (o.keyring !== undefined) inputs.push({ what: 'keyring', name: o.keyring, path: o.keyring });
+  return inputs;
 }
 
 /** The last path component, of a URL's path for a URL (as the reference prints it). */

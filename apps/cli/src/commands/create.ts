@@ -1,8 +1,9 @@
 import { humanSize, mappedByteCount, serializeBmap, type Bmap } from '@bmapkit/bmap-format';
 import { fileExtents } from '@bmapkit/extent-source';
 import { hashFileRanges } from '@bmapkit/verifier';
-import { AtomicOutput } from '../atomic-output.js';
+import { openOutput } from '../output-file.js';
 import type { Logger } from '../log.js';
+import { fsError } from '../fs-errors.js';
 
 export interface CreateOptions {
   output?: string;
@@ -14,7 +15,7 @@ export interface CreateOptions {
  * mapped ranges, and write the bmap (stdout, or OUTPUT atomically).
  */
 export async function create(image: string, options: CreateOptions, log: Logger, stdout: NodeJS.WritableStream): Promise<void> {
-  const output = options.output === undefined ? undefined : await AtomicOutput.create(options.output);
+  const output = options.output === undefined ? undefined : await openOutput(options.output, [{ what: 'image', name: image, path: image }]);
   try {
     const t0 = performance.now();
     const map = await fileExtents(image);
@@ -45,7 +46,9 @@ export async function create(image: string, options: CreateOptions, log: Logger,
     }
     const text = serializeBmap(bmap);
     if (output === undefined) {
-      await new Promise<void>((resolve, reject) => stdout.write(text, (e) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        stdout.write(text, (e) => (e ? reject(fsError('OUTPUT_WRITE', 'cannot write the bmap to', 'standard output', e)) : resolve())),
+      );
     } else {
       await output.write(text);
       await output.commit();

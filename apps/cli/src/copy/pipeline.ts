@@ -43,6 +43,8 @@ export interface CopyPlan {
   fused?: boolean;
   /** Told the bytes copied so far and the total (undefined when unknown) as chunks pass. */
   onProgress?: ((done: number, total: number | undefined) => void) | undefined;
+  /** Stops the copy: it rejects with the signal's reason once nothing touches DEST any more. */
+  signal?: AbortSignal;
 }
 
 /** Wires the copy pipeline and runs it; resolves with the number of bytes written and the image size. */
@@ -80,7 +82,7 @@ export async function runCopy(plan: CopyPlan): Promise<{ bytes: number; imageSiz
   let chunks = geometry === undefined ? prepared.stream.pipeThrough(linearChunks()) : await mappedChunks(prepared, geometry);
   if (bmap !== undefined && plan.verify) chunks = chunks.pipeThrough(verifyChecksums(bmap, { image: name }));
   if (plan.onProgress !== undefined) chunks = chunks.pipeThrough(counting(geometry === undefined ? undefined : mappedByteCount(geometry), plan.onProgress));
-  await chunks.pipeTo(writer);
+  await chunks.pipeTo(writer, plan.signal === undefined ? {} : { signal: plan.signal });
   return { bytes: writer.bytesWritten(), imageSize: geometry?.imageSize ?? writer.end(), rewrites: checker?.stats().rewrites ?? 0 };
 }
 
@@ -148,6 +150,7 @@ async function fusedCopy(plan: CopyPlan, bmap: Bmap, imagePath: string): Promise
     algorithm: bmap.checksumType ?? 'sha256',
     copyTo: { path: dest, dest, ...(file ? {} : { syncEvery: 6 << 20 }) },
     ...(plan.onProgress === undefined ? {} : { onProgress: (done: number) => plan.onProgress!(done, total) }),
+    ...(plan.signal === undefined ? {} : { signal: plan.signal }),
   });
   const bad = compareDigests(bmap, digests)[0];
   if (bad !== undefined) {

@@ -1,0 +1,68 @@
+/**
+ * How the process ends early: on SIGINT (Ctrl-C), SIGTERM, SIGHUP (a
+ * terminal or SSH session that went away), or when a reader of stdout or
+ * stderr goes away (EPIPE, reported as SIGPIPE), or when writing to them
+ * fails otherwise (OUTPUT: a full disk). The first of them runs every
+ * registered cleanup, newest first, each to its end, then exits 128 + the
+ * signal's number (1 for OUTPUT); signals that arrive meanwhile are
+ * ignored, so a second Ctrl-C cannot cut a cleanup short.
+ */
+
+export type EndSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'SIGPIPE' | 'OUTPUT';
+
+const STATUS: Record<EndSignal, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129, SIGPIPE: 141, OUTPUT: 1 };
+
+type Cleanup = (signal: EndSignal) => Promise<void> | void;
+
+const cleanups: Cleanup[] = [];
+let ending: EndSignal | undefined;
+let installed = false;
+let announce: (signal: EndSignal) => void = () => undefined;
+
+/** Installs the signal handlers once; `onEnd` is told first (to print "interrupted, exiting"). */
+export function handleInterrupts(onEnd: (signal: EndSignal) => void): void {
+  announce = onEnd;
+  if (installed) return;
+  installed = true;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void endProcess(signal));
+}
+
+/** Registers work to undo if the process is interrupted; call the returned function once it is no longer needed. */
+export function onInterrupt(cleanup: Cleanup): () => void {
+  cleanups.push(cleanup);
+  return () => {
+    const i = cleanups.lastIndexOf(cleanup);
+    if (i !== -1) cleanups.splice(i, 1);
+  };
+}
+
+/** The signal the process is ending on, once one has come. */
+export function endingOn(): EndSignal | undefined {
+  return ending;
+}
+
+/**
+ * Runs the cleanups and exits with 128 + the signal's number. Only the
+ * first call does anything; later ones (further signals) wait with it.
+ */
+export function endProcess(signal: EndSignal): Promise<never> {
+  if (ending === undefined) {
+    ending = signal;
+    void (async () => {
+      try {
+        announce(signal);
+      } catch {
+        // stderr may be the stream that went away
+      }
+      for (const cleanup of cleanups.splice(0).reverse()) {
+        try {
+          await cleanup(signal);
+        } catch {
+          // each cleanup reports its own failures; the others still run
+        }
+      }
+      process.exit(STATUS[signal]);
+    })();
+  }
+  return new Promise<never>(() => undefined);
+}
