@@ -61,8 +61,25 @@ export function endProcess(signal: EndSignal): Promise<never> {
           // each cleanup reports its own failures; the others still run
         }
       }
+      await flushOutput(1000);
       process.exit(STATUS[signal]);
     })();
   }
   return new Promise<never>(() => undefined);
+}
+
+/**
+ * Waits until what was written to stdout and stderr has left the process
+ * (Node writes to a pipe whose reader is slow asynchronously, and exiting
+ * drops it): at most `ms` when given (an interrupt: the reader may be gone),
+ * else for as long as it takes (a slow reader of JSON events is no error).
+ */
+export async function flushOutput(ms?: number): Promise<void> {
+  const flushed = (stream: NodeJS.WritableStream & { writableLength?: number; destroyed?: boolean }) =>
+    stream.destroyed === true || (stream.writableLength ?? 0) === 0 ? Promise.resolve() : new Promise<void>((resolve) => stream.write('', () => resolve()));
+  const both = Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  if (ms === undefined) return void (await both);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([both, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { chmodSync, watch, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBmap, rangeByteSpan } from '@bmapkit/bmap-format';
@@ -98,14 +98,21 @@ describe('create: outputs and errors', () => {
     sparseImage(img, blocks.length * 4096, blocks);
     for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
       const out = join(dir, `killed-${signal}.bmap`);
+      // Stopped (SIGSTOP) the moment its temporary output appears, so the
+      // signal is sure to come mid-run; that it did is checked, not assumed.
+      const watcher = watch(dir);
+      const appeared = new Promise<void>((resolve) => watcher.on('change', (_e, f) => String(f).endsWith('.tmp') && resolve()));
       const child = spawn(process.execPath, [BIN, 'create', '-o', out, img], { stdio: 'ignore' });
-      const exited = new Promise<string | null>((r) => child.on('exit', (_code, sig) => r(sig)));
-      // kill it as soon as its temporary output exists: it is then mapping or hashing 256 MiB
-      const deadline = Date.now() + 20_000;
-      while (leftovers().length === 0 && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      const exited = new Promise<[number | null, string | null]>((r) => child.on('exit', (code, sig) => r([code, sig])));
+      await appeared;
+      child.kill('SIGSTOP');
+      watcher.close();
+      expect(leftovers()).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+      expect(child.exitCode).toBe(null);
       child.kill(signal);
-      const status = await exited;
-      expect(status).toBe(signal);
+      child.kill('SIGCONT');
+      expect(await exited).toEqual(signal === 'SIGKILL' ? [null, 'SIGKILL'] : [143, null]);
       expect(existsSync(out)).toBe(false);
       if (signal === 'SIGTERM') expect(leftovers()).toEqual([]);
       for (const f of leftovers()) rmSync(join(dir, f));

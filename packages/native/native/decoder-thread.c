@@ -139,6 +139,7 @@ static int read_more(decoder_thread *t) {
 /* The thread: decode while there is input and room ahead; hand each batch to the main thread. */
 static void *thread_main(void *arg) {
   decoder_thread *t = arg;
+  pthread_setname_np(pthread_self(), "bmapkit-decode"); /* as top and ps show it */
   size_t npieces = (t->batch + t->piece - 1) / t->piece;
   uint8_t *out = NULL;
   for (;;) {

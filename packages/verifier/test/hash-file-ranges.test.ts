@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rangeByteSpan, type BlockRange } from '@bmapkit/bmap-format';
@@ -126,5 +126,55 @@ describe('hashFileRanges', () => {
       code: 'DEST_FULL',
       message: "error while writing blocks 3-9 of '/dev/full': no space left on device (the image does not fit)",
     });
+  });
+});
+
+describe('hashFileRanges: cancelled', () => {
+  /** A fully written file of `mib` MiB in two ranges (two jobs in flight at once). */
+  const big = (name: string, mib: number) => {
+    const path = join(dir, name);
+    const fd = openSync(path, 'w');
+    const chunk = Buffer.alloc(1 << 20, 0x6b);
+    for (let i = 0; i < mib; i++) writeSync(fd, chunk);
+    closeSync(fd);
+    const blocks = (mib << 20) / 4096;
+    return { path, bmap: { blockSize: 4096, imageSize: mib << 20, ranges: [{ first: 0, last: blocks / 2 - 1 }, { first: blocks / 2, last: blocks - 1 }] } };
+  };
+
+  for (const map of [true, false]) {
+    it(`${map ? 'in the addon' : 'on worker threads'}: rejects with the signal's reason and stops copying (no write after it settles)`, async () => {
+      const { path, bmap } = big(`cancel-${map}.bin`, 512);
+      const out = join(dir, `cancel-${map}.out`);
+      const fd = openSync(out, 'w');
+      ftruncateSync(fd, 512 << 20);
+      closeSync(fd);
+      const abort = new AbortController();
+      const reason = new Error('stop');
+      let seen = 0;
+      const job = hashFileRanges(path, bmap, {
+        map,
+        copyTo: { path: out, dest: out },
+        signal: abort.signal,
+        onProgress: (bytes) => {
+          seen = bytes;
+          if (bytes > 0) abort.abort(reason);
+        },
+      });
+      setTimeout(() => abort.abort(reason), 30);
+      await expect(job).rejects.toBe(reason);
+      const allocated = () => statSync(out).blocks * 512;
+      const settled = allocated();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(allocated()).toBe(settled); // nothing is written once it has settled
+      expect(settled).toBeLessThan(512 << 20); // and it did not run to the end
+      expect(seen).toBeLessThan(512 << 20);
+    });
+  }
+
+  it('an aborted signal refuses to start', async () => {
+    const { path, bmap } = big('pre-aborted.bin', 8);
+    const abort = new AbortController();
+    abort.abort(new Error('already'));
+    await expect(hashFileRanges(path, bmap, { signal: abort.signal })).rejects.toThrow('already');
   });
 });

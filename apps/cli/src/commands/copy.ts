@@ -147,7 +147,7 @@ async function copyPrepared(
   let writing = false;
   const abort = new AbortController();
   let running: Promise<unknown> | undefined;
-  /** Undoes what was set up; `quiet`: the copy is known to have stopped touching DEST, so its descriptors may be closed. */
+  /** Undoes what was set up; `stopped`: the copy is known to have stopped touching DEST, so its descriptors may be closed. */
   const abandon = async (stopped: boolean): Promise<string | undefined> => {
     if (stopped) await opened?.close().catch(() => undefined); // else the exit closes them: a job may still hold them
     await tuning?.restore().catch((e: Error) => log.error(e.message));
@@ -160,9 +160,13 @@ async function copyPrepared(
     if (note !== undefined) log.error(note);
   });
   let t0 = 0;
-  try {
+  // Opening, tuning and copying are one piece of work that an interrupt
+  // stops and then waits for, before it closes or removes anything.
+  const work = async () => {
     opened = await openAll(dest, o);
+    abort.signal.throwIfAborted();
     await tuning?.apply();
+    abort.signal.throwIfAborted();
     const target = dest.kind === 'block' ? `block device '${destPath}'` : `file '${basename(destPath)}'`;
     log.info(
       bmapPath === undefined
@@ -173,7 +177,7 @@ async function copyPrepared(
     const { handle } = opened;
     const writeTo = corruptingWrites(handle, process.env['BMAPKIT_TEST_CORRUPT_WRITES']);
     writing = true;
-    running = runCopy({
+    return runCopy({
       prepared,
       bmap,
       verify: o.verify,
@@ -200,8 +204,11 @@ async function copyPrepared(
       onProgress: progress?.update,
       signal: abort.signal,
     });
-    result = await (running as ReturnType<typeof runCopy>);
-    await opened.close();
+  };
+  try {
+    running = work();
+    result = await (running as ReturnType<typeof work>);
+    await opened!.close();
     await tuning?.restore();
   } catch (e) {
     if (endingOn() !== undefined) await new Promise(() => undefined); // the interrupt cleans up and exits; this error is its echo
