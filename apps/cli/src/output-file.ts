@@ -42,7 +42,7 @@ export async function openOutput(path: string, inputs: readonly InputFile[]): Pr
   return AtomicOutput.create(path, target.file);
 }
 
-type Target = { kind: 'missing' | 'file'; file: string } | { kind: 'descriptor'; fd: number } | { kind: 'stream' | 'block' | 'directory' };
+type Target = { kind: 'missing' | 'file'; file: string } | { kind: 'descriptor'; fd: number } | { kind: 'stream' } | { kind: 'block' } | { kind: 'directory' };
 
 /** What is at `path`, following symlinks; `file`: where a file is (or will be) written atomically. */
 async function inspect(path: string): Promise<Target> {
