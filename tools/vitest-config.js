@@ -9,6 +9,10 @@ export function projectTestConfig() {
     test: {
       include: ['test/**/*.test.ts'],
       testTimeout: 60_000,
+      // Hooks make fixtures (images, keys, servers) with real tools: under the
+      // full parallel run on two cores they took more than vitest's default
+      // 10 s (remote.test.ts did). They get the tests' allowance.
+      hookTimeout: 60_000,
       reporters: reporters(),
     },
   });

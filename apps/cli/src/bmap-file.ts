@@ -12,9 +12,12 @@ export interface BmapFile {
   clearsigned: boolean;
 }
 
-/** Reads, parses and fully validates a bmap file (a path or a URL), its own checksum included. */
-export async function readBmapFile(uri: string, fetched?: string): Promise<BmapFile> {
-  const path = fetched ?? (await localCopy(uri, 'bmap file', 'BMAP_OPEN'));
+/**
+ * Reads, parses and fully validates a bmap file (a path, a URL, or a pipe
+ * or FIFO, read once into a private copy), its own checksum included.
+ */
+export async function readBmapFile(uri: string, fetched?: string, onInfo?: (message: string) => void): Promise<BmapFile> {
+  const path = fetched ?? (await localCopy(uri, 'bmap file', 'BMAP_OPEN', { text: true, ...(onInfo === undefined ? {} : { onInfo }) }));
   let handle;
   try {
     handle = await open(path, 'r');
@@ -30,7 +33,7 @@ export async function readBmapFile(uri: string, fetched?: string): Promise<BmapF
     }
     const stream = handle.createReadStream({ start: 0, autoClose: false });
     try {
-      return { scan: await scanBmap(stream, { source: isUrl(uri) ? redactUrl(uri) : path }), clearsigned: isClearsigned(head), localPath: path };
+      return { scan: await scanBmap(stream, { source: isUrl(uri) ? redactUrl(uri) : uri }), clearsigned: isClearsigned(head), localPath: path };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).syscall !== undefined) throw fsError('BMAP_OPEN', 'cannot read bmap file', path, e);
       throw e;

@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { constants, mkdtempSync, rmSync } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BmapkitError, isBmapkitError } from '@bmapkit/bmap-format';
 import { isUrl, openImage } from '@bmapkit/extent-source';
+import { fsError } from './fs-errors.js';
 
 let dir: string | undefined;
 
@@ -62,7 +63,82 @@ export async function fetchToTemp(uri: string, what: string, code: string): Prom
   return local;
 }
 
-/** A local path for `uri`: itself when it is not a URL, else a fetched copy (file: URLs are read in place). */
-export async function localCopy(uri: string, what: string, code: string): Promise<string> {
-  return isRemote(uri) ? fetchToTemp(uri, what, code) : localPath(uri);
+/**
+ * A local regular file with the contents of `uri`: the path itself for a
+ * regular file (file: URLs are read in place), else a private copy: fetched
+ * for a URL, read to its end for a pipe, a FIFO or a device (`<(cat x.bmap)`,
+ * /dev/stdin), which can be read only once and not at offsets. `text`: the
+ * file must be text (a bmap), so binary data is refused at its first bytes
+ * instead of being copied (an endless /dev/zero).
+ */
+export async function localCopy(uri: string, what: string, code: string, options: { text?: boolean; onInfo?: (m: string) => void } = {}): Promise<string> {
+  if (isRemote(uri)) return fetchToTemp(uri, what, code);
+  const path = localPath(uri);
+  const st = await stat(path).catch(() => undefined);
+  if (st === undefined || st.isFile() || st.isDirectory()) return path; // errors are the reader's to report
+  return copyStream(path, st.isFIFO(), what, code, options);
+}
+
+/** How long a FIFO may have no writer, or a writer that sends nothing (BMAPKIT_FIFO_TIMEOUT, seconds). */
+function fifoTimeoutMs(): number {
+  const s = Number(process.env['BMAPKIT_FIFO_TIMEOUT']);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 30_000;
+}
+
+/**
+ * Copies a pipe, FIFO or device into the private directory. It is opened
+ * without blocking (a FIFO with no writer would block open forever), and
+ * waited for: until a writer comes and sends data, for at most
+ * fifoTimeoutMs() at a time; what it sends is read to its end.
+ */
+async function copyStream(path: string, fifo: boolean, what: string, code: string, options: { text?: boolean; onInfo?: (m: string) => void }): Promise<string> {
+  let input: FileHandle;
+  try {
+    input = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw fsError(code, `cannot open ${what}`, path, e);
+  }
+  const local = join(tempDir(), `${count++}-${basename(path) || 'input'}`);
+  const out = await open(local, 'wx', 0o600);
+  const timeout = fifoTimeoutMs();
+  const buf = Buffer.alloc(1 << 16);
+  let size = 0;
+  let quietSince = Date.now();
+  let told = false;
+  try {
+    for (;;) {
+      let n: number;
+      try {
+        ({ bytesRead: n } = await input.read(buf, 0, buf.length, null));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw fsError(code, `cannot read ${what}`, path, e);
+        n = -1; // a writer, but nothing yet
+      }
+      if (n > 0) {
+        if (size === 0 && options.text === true && buf.subarray(0, n).includes(0)) {
+          throw new BmapkitError('BMAP_PARSE', `${what} '${path}': contains binary data, so it is not a bmap file; is it the image? (check the order of the arguments)`);
+        }
+        size += n;
+        if (size > MAX_BYTES) throw new BmapkitError(code, `${what} '${path}' is larger than 512 MiB; that is not a bmap or a signature`);
+        await out.write(buf.subarray(0, n));
+        quietSince = Date.now();
+        continue;
+      }
+      // 0: the end, except from a FIFO that no writer has opened yet
+      if (n === 0 && (!fifo || size > 0)) break;
+      const quiet = Date.now() - quietSince;
+      if (quiet > timeout) {
+        throw new BmapkitError(code, `${what} '${path}' is a FIFO ${n === 0 ? 'that nothing opened for writing' : 'whose writer sent nothing'} for ${Math.round(timeout / 1000)} s; start what writes it (BMAPKIT_FIFO_TIMEOUT sets the wait in seconds)`);
+      }
+      if (!told && quiet > 1000 && n === 0) {
+        told = true;
+        options.onInfo?.(`waiting for something to write ${what} '${path}' (a FIFO)`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await input.close();
+    await out.close();
+  }
+  return local;
 }

@@ -10,5 +10,6 @@ export { fetchExtents, planSpans, type FetchSpan, type FetchExtentsOptions, type
 export { httpGet, type HttpGetOptions, type HttpResponse } from './remote/http-client.js';
 export { openHttp, type HttpImage } from './remote/http-source.js';
 export { redactUrl } from './remote/redact.js';
+export { parseContentRange, lowSpeedLimit } from './remote/resumable.js';
 export { parseNetrc, netrcCredentials, type Credentials } from './remote/netrc.js';
 export { proxyFor } from './remote/proxy.js';

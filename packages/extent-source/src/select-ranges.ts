@@ -3,14 +3,19 @@ import { BmapkitError, rangeByteSpan, type Bmap, type ImageChunk } from '@bmapki
 export interface SelectRangesOptions {
   /** How the image is named in messages. */
   source: string;
+  /** Told once when the input goes on past the image size (it is then no longer read). */
+  onWarning?: (message: string) => void;
 }
 
 /**
  * Cuts the mapped ranges out of a linear stream of image bytes (a
  * decompressor's output) as ImageChunks, and drops everything else without
  * copying it: the chunks are views of the input. Reads on to the end after
- * the last range, so that the decoder's own integrity checks run. Input that
- * ends before the last mapped byte is IMAGE_TRUNCATED, naming the range.
+ * the last range, so that the decoder's own integrity checks run, but never
+ * past the image size: input that goes on beyond it (an endless source such
+ * as /dev/zero, an image with something appended) is not read further, and
+ * `onWarning` says so. Input that ends before the last mapped byte is
+ * IMAGE_TRUNCATED, naming the range.
  */
 export function selectRanges(bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize'>, options: SelectRangesOptions): TransformStream<Uint8Array, ImageChunk> {
   const n = bmap.ranges.length;
@@ -31,6 +36,12 @@ export function selectRanges(bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSiz
           if (index < n) span = rangeByteSpan(bmap.ranges[index]!, bmap);
         }
         pos = end;
+        if (pos > bmap.imageSize && index >= n) {
+          options.onWarning?.(
+            `image '${options.source}' goes on past the ${bmap.imageSize} bytes its bmap describes; the rest was not read (is it the right bmap?)`,
+          );
+          controller.terminate(); // stops reading: the source is cancelled
+        }
       },
       flush() {
         if (index < n) {

@@ -22,7 +22,7 @@ export async function findBmap(image: string, explicit: string | undefined, log:
   const sameAsImage = (p: string) => image !== '-' && resolve(p) === resolve(image);
   if (explicit !== undefined) {
     if (sameAsImage(explicit)) throw sameFile();
-    return { path: explicit, file: await readBmapFile(explicit), discovered: false };
+    return { path: explicit, file: await readBmapFile(explicit, undefined, (m) => log.info(m)), discovered: false };
   }
   for (const candidate of bmapCandidates(image)) {
     if (isRemote(candidate)) {

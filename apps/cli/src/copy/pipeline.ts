@@ -12,6 +12,8 @@ export interface PreparedImage {
   format: string | undefined;
   /** The decoded image's size, when known before copying (raw local file or redirected stdin). */
   knownSize: number | undefined;
+  /** Where warnings about the image go. */
+  onWarning: (message: string) => void;
 }
 
 /** Sniffs and prepares the image's bytes (`raw`: the image's stream from its start), before anything is decided about DEST. */
@@ -21,7 +23,7 @@ export async function prepareImage(image: ImageSource, raw: ReadableStream<Uint8
   const file = image.kind === 'file' && image.size !== undefined ? image.path : undefined;
   const { stream, format } = await decompress(raw, { name: image.kind === 'url' ? image.name.replace(/[?#].*$/, '') : image.uri, onWarning, file });
   const plain = format.label === 'raw';
-  return { image, stream, format: plain ? undefined : format.label, knownSize: plain ? image.size : undefined };
+  return { image, stream, format: plain ? undefined : format.label, knownSize: plain ? image.size : undefined, onWarning };
 }
 
 export interface CopyPlan {
@@ -94,7 +96,7 @@ export async function runCopy(plan: CopyPlan): Promise<{ bytes: number; imageSiz
  */
 export async function mappedChunks(prepared: PreparedImage, geometry: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize'>): Promise<ReadableStream<ImageChunk>> {
   const direct = prepared.format === undefined ? prepared.image.extents(geometry.ranges, geometry) : undefined;
-  if (direct === undefined) return prepared.stream.pipeThrough(selectRanges(geometry, { source: prepared.image.name }));
+  if (direct === undefined) return prepared.stream.pipeThrough(selectRanges(geometry, { source: prepared.image.name, onWarning: prepared.onWarning }));
   await prepared.stream.cancel();
   return direct;
 }

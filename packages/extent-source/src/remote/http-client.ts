@@ -20,6 +20,10 @@ export interface HttpResponse {
   url: URL;
 }
 
+/** Set on a response body whose connection the idle timeout closed: what to report instead of Node's "aborted". */
+export const TIMED_OUT = Symbol('bmapkit.timedOut');
+export type TimedResponse = IncomingMessage & { [TIMED_OUT]?: Error };
+
 interface Stack {
   http: typeof import('node:http');
   https: typeof import('node:https');
@@ -110,9 +114,17 @@ export async function httpGet(url: URL, options: HttpGetOptions = {}, redirects 
     return (secure ? https : http).request({ host: url.hostname, port, path, headers, agent: agents[secure ? 'https:' : 'http:'] });
   })();
 
+  let response: TimedResponse | undefined;
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
-    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer for ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
-    req.once('response', resolve);
+    req.setTimeout(timeoutMs, () => {
+      const err = Object.assign(new Error(response === undefined ? `no answer for ${timeoutMs / 1000} s` : `no data for ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' });
+      if (response !== undefined) response[TIMED_OUT] = err;
+      req.destroy(err);
+    });
+    req.once('response', (r: IncomingMessage) => {
+      response = r;
+      resolve(r);
+    });
     req.once('error', reject);
     req.end();
   });
