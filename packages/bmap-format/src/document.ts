@@ -8,6 +8,7 @@ import { digestHexLength, requireHashName } from './checksum-types.js';
 import { isHex, parseDecimal, trimXml } from './numbers.js';
 import { parseRangeText, RangeChecker } from './range-rules.js';
 import type { FileChecksumResult, ParseOptions, ScanResult } from './scanner.js';
+import { latin1, utf8FromLatin1 } from './latin1.js';
 
 /** What the document builder needs from the byte-level scanner that drives it. */
 export interface DocumentContext {
@@ -27,7 +28,6 @@ export interface DocumentContext {
 
 const VALUE_FIELDS = ['ImageSize', 'BlockSize', 'BlocksCount', 'MappedBlocksCount'] as const;
 type ValueField = (typeof VALUE_FIELDS)[number];
-const LATIN1 = new TextDecoder('latin1');
 
 /**
  * The meaning of a bmap document: which elements count in which version,
@@ -104,7 +104,8 @@ export class BmapDocument {
       this.ctx.fail('BMAP_PARSE', `the root element is <${tag.name}>, not <bmap>; this is not a bmap file`, true);
     }
     this.rootSeen = true;
-    this.version = classifyVersion(tag.attributes['version'], this.ctx.source);
+    const version = tag.attributes['version'];
+    this.version = classifyVersion(version === undefined ? undefined : utf8FromLatin1(version), this.ctx.source);
     if (!this.ctx.verify || this.version.mode === 'legacy') this.ctx.hasher.disable();
     else if (this.version.mode === 'sha1') this.ctx.hasher.start('sha1');
     if (this.version.mode !== 'generic') this.rangeChecker.setDigestLength(digestHexLength('sha1'));
@@ -132,7 +133,7 @@ export class BmapDocument {
       case 'Range':
         return this.onRangeElement(c.text, c.attrs);
       case 'ChecksumType':
-        this.algorithm = requireHashName(c.text, this.ctx.source);
+        this.algorithm = requireHashName(utf8FromLatin1(c.text), this.ctx.source);
         if (this.ctx.verify) this.ctx.hasher.start(this.algorithm);
         this.rangeChecker.setDigestLength(digestHexLength(this.algorithm));
         return;
@@ -151,7 +152,7 @@ export class BmapDocument {
 
   private onChecksumElement(name: string): void {
     const el = this.checksumElement!;
-    const raw = LATIN1.decode(this.ctx.hasher.active ? this.ctx.hasher.slice(el.contentStart, el.contentEnd) : new Uint8Array());
+    const raw = latin1(this.ctx.hasher.active ? this.ctx.hasher.slice(el.contentStart, el.contentEnd) : new Uint8Array());
     const text = el.text;
     const hex = trimXml(text);
     if (!isHex(hex)) {

@@ -8,6 +8,8 @@ import { ClearsignExtractor, isClearsigned, mayBeClearsigned } from './clearsign
 import { BmapDocument } from './document.js';
 import { MaskedHasher } from './masked-hasher.js';
 import { SNIFF_BYTES, bomLength, looksBinary, sniffCompressed } from './sniff.js';
+import { humanSize } from './human.js';
+import { latin1, utf8FromLatin1 } from './latin1.js';
 
 export interface ParseOptions {
   /** Path or URL of the bmap, used in messages ("bmap file 'x.bmap': ..."). */
@@ -67,7 +69,6 @@ export class BmapScanner {
   private clearsign: ClearsignExtractor | undefined;
 
   private readonly sax = newSaxesParser();
-  private readonly latin1 = new TextDecoder('latin1');
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
   private readonly hasher = new MaskedHasher();
   /** Document bytes seen (after clearsign extraction), BOM included. */
@@ -91,7 +92,8 @@ export class BmapScanner {
       hasher: this.hasher,
       here: () => this.bom + this.sax.position,
       line: () => this.sax.line,
-      fail: (code, message, withLine) => this.fail(code, message, withLine),
+      // the document's own text reaches messages as the parser saw it (UTF-8 bytes as latin1): decode it
+      fail: (code, message, withLine) => this.fail(code, utf8FromLatin1(message), withLine),
     });
     this.installHandlers();
   }
@@ -102,7 +104,8 @@ export class BmapScanner {
     if (this.total > this.maxBytes) {
       throw new BmapkitError(
         'BMAP_TOO_LARGE',
-        `${this.source}: larger than ${this.maxBytes} bytes, which no real bmap is; check that this is the bmap and not the image (or raise maxBytes)`,
+        `${this.source}: larger than ${this.maxBytes} bytes (${humanSize(this.maxBytes)}), which no real bmap is; check that this is the bmap and not the image`,
+        { details: { source: this.source, limit: this.maxBytes } }, // a library caller can raise it: ParseOptions.maxBytes
       );
     }
     if (this.head !== undefined) {
@@ -176,15 +179,31 @@ export class BmapScanner {
         this.bom = bomLength(piece);
         text = piece.subarray(this.bom);
       }
-      this.sax.write(this.latin1.decode(text, { stream: true }));
+      this.trackTags(text);
+      this.sax.write(latin1(text));
       if (this.sax.position - this.lastEventAt > this.maxToken) {
         this.fail(
           'BMAP_TOO_LARGE',
-          `more than ${this.maxToken} bytes without markup at line ${this.sax.line}; this is not a bmap file, or it is damaged`,
+          `${TOKEN[this.inside]} longer than ${humanSize(this.maxToken)} at line ${this.sax.line}; this is not a bmap file, or it is damaged`,
         );
       }
       this.hasher.flush();
     }
+  }
+
+  /**
+   * What the bytes fed so far end inside, judged by the last '<' and '>':
+   * text, a tag, or a comment or declaration ('<!'). Says which kind of
+   * token ran too long.
+   */
+  private inside: 'text' | 'tag' | 'comment' = 'text';
+
+  private trackTags(bytes: Uint8Array): void {
+    const lt = bytes.lastIndexOf(0x3c);
+    const gt = bytes.lastIndexOf(0x3e);
+    if (lt === -1 && gt === -1) return;
+    if (lt < gt) this.inside = this.inside === 'comment' && lt === -1 && !endsComment(bytes, gt) ? 'comment' : 'text';
+    else this.inside = bytes[lt + 1] === 0x21 ? 'comment' : 'tag';
   }
 
   private fail(code: BmapkitErrorCode, message: string, withLine = false): never {
@@ -203,7 +222,7 @@ export class BmapScanner {
       this.lastEventAt = sax.position;
     };
     sax.on('error', (err) => {
-      const reason = err.message.replace(/^(?:[^:]*:)?\d+:\d+: /, '').replace(/\.$/, '');
+      const reason = utf8FromLatin1(err.message.replace(/^(?:[^:]*:)?\d+:\d+: /, '').replace(/\.$/, ''));
       this.fail(
         'BMAP_PARSE',
         `not well-formed XML at line ${sax.line}, column ${sax.column}: ${reason}; the file is damaged or not a bmap`,
@@ -240,6 +259,13 @@ export class BmapScanner {
       this.doc.onClose(tag);
     });
   }
+}
+
+const TOKEN = { text: 'text without markup', tag: 'a tag (thousands of attributes?)', comment: 'a comment or declaration' } as const;
+
+/** True when the '>' at `gt` closes a comment ('-->'); a '>' inside a comment does not end it. */
+function endsComment(bytes: Uint8Array, gt: number): boolean {
+  return gt >= 2 && bytes[gt - 1] === 0x2d && bytes[gt - 2] === 0x2d;
 }
 
 /** Offset of the first byte at which `piece` stops being valid UTF-8 (a binary search; error path only). */

@@ -1,6 +1,7 @@
 import { readBmapFile } from '../bmap-file.js';
 import { bmapSummary, geometryLine } from '../bmap-lines.js';
 import type { Logger } from '../log.js';
+import { errorObject } from '../json-error.js';
 
 export interface CheckOptions {
   json?: boolean;
@@ -12,13 +13,21 @@ export interface CheckOptions {
  * exit status says whether `copy` would accept the bmap.
  */
 export async function check(path: string, options: CheckOptions, log: Logger, stdout: NodeJS.WritableStream): Promise<void> {
-  const result = await readBmapFile(path);
+  let result;
+  try {
+    result = await readBmapFile(path);
+  } catch (e) {
+    // --json: tooling gets an answer on stdout either way (the error line still goes to stderr)
+    if (options.json === true) stdout.write(`${JSON.stringify({ bmap: path, valid: false, error: errorObject(e) })}\n`);
+    throw e;
+  }
   const { bmap, fileChecksum } = result.scan;
   const withSums = bmap.ranges.filter((r) => r.checksum !== undefined).length;
   if (options.json === true) {
     stdout.write(
       `${JSON.stringify({
         bmap: path,
+        valid: true,
         ...bmapSummary(bmap),
         rangesWithChecksums: withSums,
         fileChecksum: fileChecksum === null ? null : { algorithm: fileChecksum.algorithm, value: fileChecksum.expected, verified: fileChecksum.ok },

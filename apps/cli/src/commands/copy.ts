@@ -18,6 +18,7 @@ import { psplashReporter } from '../copy/psplash.js';
 import { combine, jsonProgressSink, psplashSink, terminalSink } from '../copy/progress.js';
 import type { Logger } from '../log.js';
 import { endingOn, onInterrupt } from '../interrupt.js';
+import { errorObject } from '../json-error.js';
 
 export interface CopyIO {
   stdout: NodeJS.WritableStream;
@@ -37,8 +38,7 @@ export async function copy(imagePath: string, destPath: string, o: CopyOptions, 
   try {
     await run(imagePath, destPath, o, log, io, emit);
   } catch (e) {
-    const err = e as { code?: string; message?: string };
-    emit?.({ event: 'error', code: err.code ?? 'INTERNAL', message: err.message ?? String(e) });
+    emit?.({ event: 'error', ...errorObject(e) });
     throw e;
   }
 }

@@ -8,6 +8,7 @@ import { findBmap } from '../copy/find-bmap.js';
 import { mappedChunks, prepareImage } from '../copy/pipeline.js';
 import { geometryLine } from '../bmap-lines.js';
 import type { Logger } from '../log.js';
+import { errorObject } from '../json-error.js';
 
 export interface VerifyCommandOptions {
   bmap?: string;
@@ -20,6 +21,19 @@ export interface VerifyCommandOptions {
  * anything, and lists every range that differs. Exit 0 when all match.
  */
 export async function verify(target: string, o: VerifyCommandOptions, log: Logger, stdout: NodeJS.WritableStream): Promise<void> {
+  let answered = false;
+  try {
+    await run(target, o, log, (result) => {
+      answered = true;
+      stdout.write(`${JSON.stringify(result)}\n`);
+    });
+  } catch (e) {
+    if (o.json === true && !answered) stdout.write(`${JSON.stringify({ event: 'verify', target: redactUrl(target), ok: false, error: errorObject(e) })}\n`);
+    throw e;
+  }
+}
+
+async function run(target: string, o: VerifyCommandOptions, log: Logger, answer: (result: Record<string, unknown>) => void): Promise<void> {
   const device = target !== '-' && (await stat(target).then((st) => st.isBlockDevice(), () => false));
   if (device && o.bmap === undefined) {
     throw new BmapkitError('BMAP_MISSING', `'${target}' is a block device: give the bmap of the image written to it with --bmap`);
@@ -36,7 +50,7 @@ export async function verify(target: string, o: VerifyCommandOptions, log: Logge
 
   const mismatches = compareDigests(bmap, image === undefined ? await deviceDigests(target, bmap) : await imageDigests(image, bmap, log));
   if (o.json === true) {
-    stdout.write(`${JSON.stringify({ event: 'verify', target: redactUrl(target), bmap: redactUrl(found.path), ranges: checked, mismatches, ok: mismatches.length === 0 })}\n`);
+    answer({ event: 'verify', target: redactUrl(target), bmap: redactUrl(found.path), ranges: checked, mismatches, ok: mismatches.length === 0 });
   } else {
     for (const m of mismatches) log.error(`blocks range ${m.first}-${m.last} differs: calculated ${m.actual}, bmap says ${m.expected}`);
   }
