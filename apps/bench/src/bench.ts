@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // pnpm bench create [--kind fs-like|random-sparse] [--size 4G] [--mapped 660M]
 //   [--runs 5] [--dir /var/tmp/bmapkit-bench] [--json FILE] [--no-sha-ext]
+// pnpm bench bmap-size [--ranges N]; pnpm bench cancel [--runs N]
 // Runs `bmaptool create` of bmapkit and of the Python bmaptool (when
 // installed) interleaved on the same image, and prints median wall time,
 // peak RSS and the ratio, as a table and as JSON.
@@ -12,6 +13,8 @@ import { measure, type Sample } from './measure.js';
 import { summarise, table } from './report.js';
 import { cpuInfo, ensureImage, type Workload } from './workload.js';
 import { copyBench } from './copy-bench.js';
+import { bmapSizeBench } from './bmap-size-bench.js';
+import { cancelBench } from './cancel-bench.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const [command, ...rest] = process.argv.slice(2);
@@ -21,15 +24,25 @@ for (let i = 0; i < rest.length; i++) {
   if (k === 'no-sha-ext') opts[k] = 'yes';
   else opts[k] = rest[++i] ?? '';
 }
-if (command !== 'create' && command !== 'copy') {
+if (command !== 'create' && command !== 'copy' && command !== 'bmap-size' && command !== 'cancel') {
   console.error(
     'usage: pnpm bench create|copy [--kind fs-like|random-sparse] [--size 4G] [--mapped 660M] [--runs 5] [--dir DIR] [--json FILE] [--no-sha-ext]\n' +
-      '       copy also takes [--formats raw,zst,gz,xz] [--dest-dir /dev/shm] [--dest loop] (a loop device over a file in --dest-dir; root)',
+      '       copy also takes [--formats raw,zst,gz,xz] [--dest-dir /dev/shm] [--dest loop] (a loop device over a file in --dest-dir; root)\n' +
+      '       pnpm bench bmap-size [--ranges 1000000] [--dir DIR] [--dest-dir /dev/shm]   (peak RSS of check, verify, copy against the bmap\'s size)\n' +
+      '       pnpm bench cancel [--runs 3] [--dir DIR] [--dest-dir /dev/shm]   (Ctrl-C to exit, two 1 GiB ranges)',
   );
   process.exit(2);
 }
 
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+if (command === 'bmap-size') {
+  console.log(await bmapSizeBench({ repo, dir: opts['dir']!, ranges: Number(opts['ranges'] ?? 1_000_000), destDir: opts['dest-dir'] ?? '/dev/shm', log }));
+  process.exit(0);
+}
+if (command === 'cancel') {
+  console.log(cancelBench({ repo, dir: opts['dir']!, destDir: opts['dest-dir'] ?? '/dev/shm', runs: Number(opts['runs'] ?? 3), log }));
+  process.exit(0);
+}
 const workload: Workload = { kind: opts['kind'] as Workload['kind'], size: opts['size']!, mapped: opts['mapped']!, seed: Number(opts['seed']) };
 const image = ensureImage(repo, opts['dir']!, workload, log);
 // OPENSSL_ia32cap=:~0x20000000 hides the SHA extensions from OpenSSL (Node's and Python's alike).

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { isClearsigned, scanBmap, type ScanResult } from '@bmapkit/bmap-format';
+import { isClearsigned, scanBmap, type ParseOptions, type ScanResult } from '@bmapkit/bmap-format';
 import { isUrl, redactUrl } from '@bmapkit/extent-source';
 import { fsError } from './fs-errors.js';
 import { localCopy } from './remote-file.js';
@@ -16,7 +16,12 @@ export interface BmapFile {
  * Reads, parses and fully validates a bmap file (a path, a URL, or a pipe
  * or FIFO, read once into a private copy), its own checksum included.
  */
-export async function readBmapFile(uri: string, fetched?: string, onInfo?: (message: string) => void): Promise<BmapFile> {
+export async function readBmapFile(
+  uri: string,
+  fetched?: string,
+  onInfo?: (message: string) => void,
+  parse: Pick<ParseOptions, 'keepRanges' | 'onRange'> = {},
+): Promise<BmapFile> {
   const path = fetched ?? (await localCopy(uri, 'bmap file', 'BMAP_OPEN', { text: true, ...(onInfo === undefined ? {} : { onInfo }) }));
   let handle;
   try {
@@ -33,7 +38,7 @@ export async function readBmapFile(uri: string, fetched?: string, onInfo?: (mess
     }
     const stream = handle.createReadStream({ start: 0, autoClose: false });
     try {
-      return { scan: await scanBmap(stream, { source: isUrl(uri) ? redactUrl(uri) : uri }), clearsigned: isClearsigned(head), localPath: path };
+      return { scan: await scanBmap(stream, { source: isUrl(uri) ? redactUrl(uri) : uri, ...parse }), clearsigned: isClearsigned(head), localPath: path };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).syscall !== undefined) throw fsError('BMAP_OPEN', 'cannot read bmap file', path, e);
       throw e;

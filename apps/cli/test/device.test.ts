@@ -25,7 +25,7 @@ describe.skipIf(!support.ok)('copy to real block devices (loop devices)', () => 
     dir = mkdtempSync(join(tmpdir(), 'bmapkit-dev-'));
     image = gunzipSync(readFileSync(IMAGE));
     const bmap = await parseBmap(readFileSync(BMAP));
-    mapped = (i) => bmap.ranges.some((r) => i >= r.first * bmap.blockSize && i < Math.min((r.last + 1) * bmap.blockSize, bmap.imageSize));
+    mapped = (i) => [...bmap.ranges].some((r) => i >= r.first * bmap.blockSize && i < Math.min((r.last + 1) * bmap.blockSize, bmap.imageSize));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   afterEach(() => {

@@ -7,6 +7,7 @@ import { classifyVersion, type FormatVersion } from './version.js';
 import { digestHexLength, requireHashName } from './checksum-types.js';
 import { isHex, parseDecimal, trimXml } from './numbers.js';
 import { parseRangeText, RangeChecker } from './range-rules.js';
+import { RangeTable } from './range-table.js';
 import type { FileChecksumResult, ParseOptions, ScanResult } from './scanner.js';
 import { latin1, utf8FromLatin1 } from './latin1.js';
 
@@ -46,7 +47,7 @@ export class BmapDocument {
   private readonly values: Partial<Record<ValueField, number>> = {};
   private algorithm: string | undefined;
   private fileChecksumText: string | undefined;
-  private readonly ranges: BlockRange[] = [];
+  private readonly ranges = new RangeTable();
   private readonly rangeChecker: RangeChecker;
   private anyRangeSha1 = false;
 

@@ -1,4 +1,5 @@
 export type { Bmap, BlockRange, ImageChunk, ByteSpan } from './types.js';
+export { RangeTable, DEFAULT_RANGE_MEMORY, type RangeList } from './range-table.js';
 export { rangeByteSpan, rangeByteLength, rangeBlockCount, blocksFor, mappedByteCount } from './types.js';
 export { BmapkitError, isBmapkitError, type BmapkitErrorCode, type BmapkitErrorOptions } from './errors.js';
 export { fsReason } from './fs-reason.js';

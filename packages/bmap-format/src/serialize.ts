@@ -111,7 +111,7 @@ function* pieces(bmap: Bmap, algorithm: string, fileChecksum: string, options: S
 
   for (let i = 0; i < bmap.ranges.length; i += RANGES_PER_PIECE) {
     let out = '';
-    for (const r of bmap.ranges.slice(i, i + RANGES_PER_PIECE)) out += rangeLine(r);
+    for (let k = i; k < Math.min(bmap.ranges.length, i + RANGES_PER_PIECE); k++) out += rangeLine(bmap.ranges.at(k)!);
     yield out;
   }
   yield '    </BlockMap>\n</bmap>\n';

@@ -1,3 +1,5 @@
+import type { RangeList } from './range-table.js';
+
 /** One run of mapped blocks, inclusive at both ends. */
 export interface BlockRange {
   first: number;
@@ -21,7 +23,11 @@ export interface Bmap {
   checksumType?: string;
   /** The file's own checksum (BmapFileChecksum or BmapFileSHA1) as found in it. */
   fileChecksum?: string;
-  ranges: BlockRange[];
+  /**
+   * The mapped ranges, in order: an array when built by hand, a compact
+   * RangeTable when parsed (read them with `at(i)`, `length` and for-of).
+   */
+  ranges: RangeList;
 }
 
 /** The chunk that flows from an extent source through the verifier to a writer. */

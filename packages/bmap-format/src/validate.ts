@@ -27,7 +27,8 @@ export function validateBmap(bmap: Bmap, what = 'bmap'): string {
   const algorithm = requireHashName(bmap.checksumType ?? 'sha256', what);
   const checker = new RangeChecker(fail);
   checker.setDigestLength(digestHexLength(algorithm));
-  bmap.ranges.forEach((r, i) => {
+  let i = 0;
+  for (const r of bmap.ranges) {
     if (!Number.isSafeInteger(r.first) || !Number.isSafeInteger(r.last) || r.first < 0 || r.first > r.last) {
       fail(`range #${i} (${r.first}-${r.last}) is not a valid inclusive block range`);
     }
@@ -35,7 +36,8 @@ export function validateBmap(bmap: Bmap, what = 'bmap'): string {
       fail(`range #${i} (${r.first}-${r.last}) has a checksum that is not lower-case hex`);
     }
     checker.add(r, `${r.first}-${r.last}`, i, bmap.blocksCount);
-  });
+    i += 1;
+  }
   checker.finish(bmap.blocksCount, bmap.mappedBlocksCount, fail);
   return algorithm;
 }

@@ -90,7 +90,7 @@ describe.skipIf(!hasBmaptool)(`interop with ${version.stdout?.trim() || 'bmaptoo
     expect(r.status, r.stderr).toBe(0);
     const theirs = await parseBmap(r.stdout);
     const ours = await parseBmap(serializeBmap(bmapFor(image, blocks, true)));
-    expect(ours.ranges).toEqual(theirs.ranges);
-    expect({ ...ours, fileChecksum: 0 }).toEqual({ ...theirs, fileChecksum: 0 });
+    expect([...ours.ranges]).toEqual([...theirs.ranges]);
+    expect({ ...ours, fileChecksum: 0, ranges: [] }).toEqual({ ...theirs, fileChecksum: 0, ranges: [] });
   });
 });

@@ -31,7 +31,7 @@ describe('BmapParserStream in a pipeline', () => {
       keepRanges: false,
       onRange: (r, i) => seen.push([i, r.first, r.last]),
     });
-    expect(bmap.ranges).toEqual([]);
+    expect([...bmap.ranges]).toEqual([]);
     expect(seen).toHaveLength(48);
     expect(seen[0]![0]).toBe(0);
     expect(seen[47]![0]).toBe(47);
@@ -61,7 +61,8 @@ describe('format versions (bmap-format.md §7)', () => {
 
   it('reads a 1.0 file (MappedBlocksCount last, no checksums)', async () => {
     const b = await parseBmap(legacy('1.0', ''));
-    expect(b).toMatchObject({ version: '1.0', blocksCount: 2, mappedBlocksCount: 1, ranges: [{ first: 1, last: 1 }] });
+    expect(b).toMatchObject({ version: '1.0', blocksCount: 2, mappedBlocksCount: 1 });
+    expect([...b.ranges]).toEqual([{ first: 1, last: 1 }]);
     expect(b.checksumType).toBeUndefined();
   });
 
@@ -69,7 +70,7 @@ describe('format versions (bmap-format.md §7)', () => {
     const sum = createHash('sha1').update('x').digest('hex');
     const b = await parseBmap(legacy('1.1', ` sha1="${sum.toUpperCase()}"`));
     expect(b.checksumType).toBe('sha1');
-    expect(b.ranges[0]!.checksum).toBe(sum);
+    expect(b.ranges.at(0)!.checksum).toBe(sum);
   });
 
   it('reads a 2.x minor above 0 as 2.0, ignoring unknown elements and attributes', async () => {
@@ -81,7 +82,7 @@ describe('format versions (bmap-format.md §7)', () => {
     );
     const b = await parseBmap(doc);
     expect(b.version).toBe('2.7');
-    expect(b.ranges).toEqual((await parseBmap(vector('test.image.bmap.v2.0'))).ranges);
+    expect([...b.ranges]).toEqual([...(await parseBmap(vector('test.image.bmap.v2.0'))).ranges]);
   });
 
   it('refuses 1.5 to 1.x, which no tool ever wrote', async () => {

@@ -25,7 +25,7 @@ describe('bmaptool compatibility vectors', () => {
         expect(bmap.fileChecksum).toBe(v.fileChecksum);
         const hexLen = v.checksumType === 'sha1' ? 40 : 64;
         for (const r of bmap.ranges) expect(r.checksum).toMatch(new RegExp(`^[0-9a-f]{${hexLen}}$`));
-        expect(bmap.ranges.reduce((n, r) => n + r.last - r.first + 1, 0)).toBe(117);
+        expect([...bmap.ranges].reduce((n, r) => n + r.last - r.first + 1, 0)).toBe(117);
       });
 
       it('gives the same ranges from a stream fed one byte at a time', async () => {
@@ -77,13 +77,13 @@ describe('bmaptool compatibility vectors', () => {
   it('reads the v1.4 and v2.0 files as the same map', async () => {
     const a = await parseBmap(vector('test.image.bmap.v1.4'));
     const b = await parseBmap(vector('test.image.bmap.v2.0'));
-    expect(a.ranges).toEqual(b.ranges);
+    expect([...a.ranges]).toEqual([...b.ranges]);
   });
 
   it('reads v1.2 and v1.3 sha1 sums as the same ranges and digests', async () => {
     const a = await parseBmap(vector('test.image.bmap.v1.2'));
     const b = await parseBmap(vector('test.image.bmap.v1.3'));
-    expect(a.ranges).toEqual(b.ranges);
+    expect([...a.ranges]).toEqual([...b.ranges]);
   });
 
   it('accepts a UTF-8 BOM and CRLF line endings only where the checksum allows', async () => {
@@ -102,7 +102,7 @@ describe('blockmap vectors', () => {
     it(`version-${ver}.bmap parses to the same ranges as bmaptool's`, async () => {
       const bmap = await parseBmap(readFileSync(`${BLOCKMAP_VECTORS}version-${ver}.bmap`));
       const ref = await parseBmap(vector(`test.image.bmap.v${ver}`));
-      expect(bmap.ranges).toEqual(ref.ranges);
+      expect([...bmap.ranges]).toEqual([...ref.ranges]);
     });
   }
 

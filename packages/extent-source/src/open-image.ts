@@ -1,7 +1,7 @@
 import { open, stat } from 'node:fs/promises';
 import { fstatSync, createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BmapkitError, type BlockRange, type Bmap, type ImageChunk, fsReason } from '@bmapkit/bmap-format';
+import { BmapkitError, type RangeList, type Bmap, type ImageChunk, fsReason } from '@bmapkit/bmap-format';
 import { readableFromNode } from './node-readable.js';
 import { openFileSource, type RandomAccessSource } from './file-source.js';
 import { readExtents } from './read-extents.js';
@@ -28,7 +28,7 @@ export interface ImageSource {
    * file, Range requests to a server): undefined when the source can only be
    * read from start to end.
    */
-  extents(ranges: readonly BlockRange[], geometry: Pick<Bmap, 'blockSize' | 'imageSize'>): Promise<ReadableStream<ImageChunk>> | undefined;
+  extents(ranges: RangeList, geometry: Pick<Bmap, 'blockSize' | 'imageSize'>): Promise<ReadableStream<ImageChunk>> | undefined;
 }
 
 const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;

@@ -21,7 +21,7 @@ export class RangeCollector {
 }
 
 /** The gaps between ascending ranges inside blocks [first, first + count): the holes. */
-export function unmappedRanges(ranges: readonly BlockRange[], blocksCount: number, first = 0): BlockRange[] {
+export function unmappedRanges(ranges: Iterable<BlockRange>, blocksCount: number, first = 0): BlockRange[] {
   const out: BlockRange[] = [];
   let next = first;
   const end = first + blocksCount;

@@ -1,4 +1,4 @@
-import { BmapkitError, rangeByteSpan, type BlockRange, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
+import { BmapkitError, rangeByteSpan, type RangeList, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
 import type { RandomAccessSource } from './file-source.js';
 
 export interface ReadExtentsOptions {
@@ -19,7 +19,7 @@ export interface ReadExtentsOptions {
  */
 export function readExtents(
   source: RandomAccessSource,
-  ranges: readonly BlockRange[],
+  ranges: RangeList,
   geometry: Pick<Bmap, 'blockSize' | 'imageSize'>,
   options: ReadExtentsOptions = {},
 ): ReadableStream<ImageChunk> {
@@ -27,7 +27,7 @@ export function readExtents(
   const shared = options.shared ?? false;
   const closeSource = options.closeSource ?? true;
   let index = 0;
-  let offset = ranges.length > 0 ? rangeByteSpan(ranges[0]!, geometry).start : 0;
+  let offset = ranges.length > 0 ? rangeByteSpan(ranges.at(0)!, geometry).start : 0;
   const close = async () => {
     if (closeSource) await source.close();
   };
@@ -39,7 +39,7 @@ export function readExtents(
           controller.close();
           return;
         }
-        const range = ranges[index]!;
+        const range = ranges.at(index)!;
         const span = rangeByteSpan(range, geometry);
         const n = Math.min(chunkSize, span.end - offset);
         // not zero-filled: the read overwrites every byte, and a short read is an error
@@ -58,7 +58,7 @@ export function readExtents(
         offset += n;
         if (offset >= span.end) {
           index += 1;
-          if (index < ranges.length) offset = rangeByteSpan(ranges[index]!, geometry).start;
+          if (index < ranges.length) offset = rangeByteSpan(ranges.at(index)!, geometry).start;
         }
       },
       async cancel() {

@@ -20,7 +20,7 @@ export interface SelectRangesOptions {
 export function selectRanges(bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize'>, options: SelectRangesOptions): TransformStream<Uint8Array, ImageChunk> {
   const n = bmap.ranges.length;
   let index = 0;
-  let span = n > 0 ? rangeByteSpan(bmap.ranges[0]!, bmap) : { start: 0, end: 0 };
+  let span = n > 0 ? rangeByteSpan(bmap.ranges.at(0)!, bmap) : { start: 0, end: 0 };
   let pos = 0;
   return new TransformStream<Uint8Array, ImageChunk>(
     {
@@ -33,7 +33,7 @@ export function selectRanges(bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSiz
           if (s < e) controller.enqueue({ offset: s, data: chunk.subarray(s - start, e - start), range: index });
           if (span.end > end) break;
           index += 1;
-          if (index < n) span = rangeByteSpan(bmap.ranges[index]!, bmap);
+          if (index < n) span = rangeByteSpan(bmap.ranges.at(index)!, bmap);
         }
         pos = end;
         if (pos > bmap.imageSize && index >= n) {
@@ -45,7 +45,7 @@ export function selectRanges(bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSiz
       },
       flush() {
         if (index < n) {
-          const r = bmap.ranges[index]!;
+          const r = bmap.ranges.at(index)!;
           throw new BmapkitError(
             'IMAGE_TRUNCATED',
             `image '${options.source}' ends at byte ${pos}, inside blocks ${r.first}-${r.last} (bytes ${span.start}-${span.end - 1}); ` +

@@ -5,9 +5,12 @@
  * digestAvailable() false): no worker thread, no second JavaScript heap, no
  * copy of the data for a regular file.
  *
- *   digestRange(fd, start, end, algorithm, done, callback, copy, cancel)
- *       hashes bytes [start, end) of fd and calls callback(error, hex,
- *       unsynced). cancel (or null): an Int32Array(1) on a
+ *   digestRanges(fd, spans, algorithm, done, callback, copy, cancel)
+ *       hashes each byte range [spans[2i], spans[2i+1]) of fd (a
+ *       Float64Array) in one pool job, and calls callback(error, hexes,
+ *       unsynced): the digests in order, up to the range that failed (its
+ *       index in error.index). Small neighbouring ranges share one mapping,
+ *       so a million 4 KiB ranges cost a few thousand jobs, not a million. cancel (or null): an Int32Array(1) on a
  *       SharedArrayBuffer; once it is non-zero the job stops within one
  *       window (8 MiB mapped, 1 MiB read) with code ECANCELED. copy (or null): { fd, syncEvery, unsynced, retries,
  *       delayMs, transient: Int32Array of errnos } also writes every byte
@@ -104,7 +107,14 @@ static void install_bus_handler(void) {
 
 typedef struct {
   int fd;
+  /* the ranges: [start, end) pairs; the one being hashed is start, end, current */
+  const double *spans;
+  size_t nspans, current;
+  napi_ref spans_ref;
   int64_t start, end;
+  /* one mapping reused by neighbouring ranges */
+  uint8_t *map;
+  int64_t map_base, map_len;
   const EVP_MD *md;
   int64_t *done;
   int32_t *cancel;
@@ -120,7 +130,9 @@ typedef struct {
   const char *failed;   /* the call that failed */
   int64_t short_at;     /* also: where a write failed */
   int tries;
-  char hex[EVP_MAX_MD_SIZE * 2 + 1];
+  /* the digests of ranges [0, current), hex_len characters each */
+  char *hexes;
+  unsigned hex_len;
 } digest_job;
 
 /* The caller gave up: stop before the next window. */
@@ -219,8 +231,43 @@ static int update_guarded(EVP_MD_CTX *ctx, const uint8_t *p, size_t n) {
   return 0;
 }
 
+/*
+ * The mapping covering [off, ...): the current one when it holds off, else a
+ * new window from off's page. A window the range fills is populated at once
+ * (no page faults); one that reaches past the range is not, so that the
+ * bytes between ranges are never read: the range's own pages are asked for
+ * ahead (MADV_WILLNEED), and the next ranges in the window reuse it.
+ */
+static const uint8_t *window_at(digest_job *j, int64_t off, int64_t size, int64_t *limit) {
+  if (j->map == NULL || off < j->map_base || off >= j->map_base + j->map_len) {
+    if (j->map != NULL) munmap(j->map, (size_t)j->map_len);
+    j->map = NULL;
+    long page = sysconf(_SC_PAGESIZE);
+    int64_t base = off - off % page;
+    int64_t len = size - base < (int64_t)WINDOW ? size - base : (int64_t)WINDOW;
+    int filled = j->end >= base + len;
+    void *p = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED | (filled ? MAP_POPULATE : 0), j->fd, (off_t)base);
+    if (p == MAP_FAILED) {
+      j->error = errno;
+      j->failed = "mmap";
+      return NULL;
+    }
+    madvise(p, (size_t)len, MADV_SEQUENTIAL);
+    j->map = p;
+    j->map_base = base;
+    j->map_len = len;
+  }
+  *limit = j->map_base + j->map_len;
+  int64_t want = (j->end < *limit ? j->end : *limit) - off;
+  if (j->end < *limit) {
+    long page = sysconf(_SC_PAGESIZE);
+    int64_t from = off - off % page;
+    madvise(j->map + (from - j->map_base), (size_t)(want + (off - from)), MADV_WILLNEED);
+  }
+  return j->map + (off - j->map_base);
+}
+
 static int hash_mapped(digest_job *j, EVP_MD_CTX *ctx, int64_t size) {
-  long page = sysconf(_SC_PAGESIZE);
   pthread_once(&bus_once, install_bus_handler);
   for (int64_t off = j->start; off < j->end;) {
     if (cancelled(j)) return -1;
@@ -229,20 +276,13 @@ static int hash_mapped(digest_job *j, EVP_MD_CTX *ctx, int64_t size) {
       j->short_at = size;
       return -1;
     }
-    int64_t base = off - off % page;
-    int64_t stop = j->end < size ? j->end : size;
-    if (stop > base + (int64_t)WINDOW) stop = base + WINDOW;
-    void *p = mmap(NULL, (size_t)(stop - base), PROT_READ, MAP_SHARED | MAP_POPULATE, j->fd, (off_t)base);
-    if (p == MAP_FAILED) {
-      j->error = errno;
-      j->failed = "mmap";
-      return -1;
-    }
-    madvise(p, (size_t)(stop - base), MADV_SEQUENTIAL);
-    int failed = update_guarded(ctx, (const uint8_t *)p + (off - base), (size_t)(stop - off));
+    int64_t limit;
+    const uint8_t *p = window_at(j, off, size, &limit);
+    if (p == NULL) return -1;
+    int64_t stop = j->end < limit ? j->end : limit;
+    int failed = update_guarded(ctx, p, (size_t)(stop - off));
     if (failed) mapped_read_failed(j, stop);
-    else failed = copy_out(j, (const uint8_t *)p + (off - base), (size_t)(stop - off), off);
-    munmap(p, (size_t)(stop - base));
+    else failed = copy_out(j, p, (size_t)(stop - off), off);
     if (failed) return -1;
     if (j->done != NULL) __atomic_add_fetch(j->done, stop - off, __ATOMIC_RELAXED);
     off = stop;
@@ -294,29 +334,37 @@ static void digest_execute(napi_env env, void *data) {
   (void)env;
   digest_job *j = data;
   EVP_MD_CTX *ctx = evp.ctx_new();
-  if (ctx == NULL || evp.init(ctx, j->md, NULL) != 1) {
+  if (ctx == NULL) {
     j->error = ENOMEM;
-    j->failed = "EVP_DigestInit_ex";
-    if (ctx != NULL) evp.ctx_free(ctx);
+    j->failed = "EVP_MD_CTX_new";
     return;
   }
   struct stat st;
-  int rc;
   if (fstat(j->fd, &st) != 0) {
     j->error = errno;
     j->failed = "fstat";
-    rc = -1;
-  } else if (S_ISREG(st.st_mode)) {
-    rc = hash_mapped(j, ctx, (int64_t)st.st_size);
-  } else {
-    rc = hash_read(j, ctx);
+    evp.ctx_free(ctx);
+    return;
   }
-  if (rc == 0) {
+  for (j->current = 0; j->current < j->nspans; j->current++) {
+    j->start = (int64_t)j->spans[2 * j->current];
+    j->end = (int64_t)j->spans[2 * j->current + 1];
+    if (evp.init(ctx, j->md, NULL) != 1) {
+      j->error = ENOMEM;
+      j->failed = "EVP_DigestInit_ex";
+      break;
+    }
+    int rc = S_ISREG(st.st_mode) ? hash_mapped(j, ctx, (int64_t)st.st_size) : hash_read(j, ctx);
+    if (rc != 0) break;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     evp.final(ctx, md, &n);
-    to_hex(md, n, j->hex);
+    char hex[EVP_MAX_MD_SIZE * 2 + 1];
+    to_hex(md, n, hex);
+    memcpy(j->hexes + j->current * j->hex_len, hex, j->hex_len);
   }
+  if (j->map != NULL) munmap(j->map, (size_t)j->map_len);
+  j->map = NULL;
   evp.ctx_free(ctx);
 }
 
@@ -349,13 +397,23 @@ static void digest_complete(napi_env env, napi_status status, void *data) {
     napi_set_named_property(env, argv[0], "offset", at);
     napi_create_int32(env, j->tries > 0 ? j->tries : 1, &tries);
     napi_set_named_property(env, argv[0], "tries", tries);
-  } else {
-    napi_create_string_utf8(env, j->hex, NAPI_AUTO_LENGTH, &argv[1]);
+    napi_value index;
+    napi_create_double(env, (double)j->current, &index);
+    napi_set_named_property(env, argv[0], "index", index);
   }
+  /* the digests of the ranges done (all of them, or those before the one that failed) */
+  napi_create_array_with_length(env, j->current, &argv[1]);
+  for (size_t i = 0; i < j->current; i++) {
+    napi_value hex;
+    napi_create_string_latin1(env, j->hexes + i * j->hex_len, j->hex_len, &hex);
+    napi_set_element(env, argv[1], (uint32_t)i, hex);
+  }
+  if (j->spans_ref != NULL) napi_delete_reference(env, j->spans_ref);
   if (j->done_ref != NULL) napi_delete_reference(env, j->done_ref);
   if (j->cancel_ref != NULL) napi_delete_reference(env, j->cancel_ref);
   napi_delete_reference(env, j->callback);
   napi_delete_async_work(env, j->work);
+  free(j->hexes);
   free(j);
   napi_call_function(env, global, callback, 3, argv, NULL);
 }
@@ -367,21 +425,48 @@ const EVP_MD *digest_named(napi_env env, napi_value v) {
   return evp.get_digestbyname(name);
 }
 
-static napi_value DigestRange(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  int64_t fd, start, end;
-  napi_valuetype cb_type, done_type;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6 || napi_get_value_int64(env, argv[0], &fd) != napi_ok ||
-      napi_get_value_int64(env, argv[1], &start) != napi_ok || napi_get_value_int64(env, argv[2], &end) != napi_ok ||
-      napi_typeof(env, argv[4], &done_type) != napi_ok || napi_typeof(env, argv[5], &cb_type) != napi_ok || cb_type != napi_function || start < 0 ||
-      end < start) {
-    napi_throw_type_error(env, "EINVAL", "digestRange(fd, start, end, algorithm, done, callback)");
+/* Bytes of the algorithm's digest (that of no data), 0 if it cannot be made. */
+static unsigned digest_size(const EVP_MD *md) {
+  EVP_MD_CTX *ctx = evp.ctx_new();
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (ctx != NULL && evp.init(ctx, md, NULL) == 1) evp.final(ctx, out, &n);
+  if (ctx != NULL) evp.ctx_free(ctx);
+  return n;
+}
+
+/* Frees a job that was not queued, with its references. */
+static void discard_job(napi_env env, digest_job *j) {
+  if (j->spans_ref != NULL) napi_delete_reference(env, j->spans_ref);
+  if (j->done_ref != NULL) napi_delete_reference(env, j->done_ref);
+  if (j->cancel_ref != NULL) napi_delete_reference(env, j->cancel_ref);
+  if (j->callback != NULL) napi_delete_reference(env, j->callback);
+  free(j->hexes);
+  free(j);
+}
+
+/* A typed array argument of the given type and at least `min` elements, referenced by the job. */
+static int typed_arg(napi_env env, napi_value v, napi_typedarray_type want, size_t min, void **data, size_t *length, napi_ref *ref) {
+  napi_typedarray_type type;
+  if (napi_get_typedarray_info(env, v, &type, length, data, NULL, NULL) != napi_ok || type != want || *length < min) return 0;
+  return napi_create_reference(env, v, 1, ref) == napi_ok;
+}
+
+static napi_value DigestRanges(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  int64_t fd;
+  napi_valuetype cb_type = napi_undefined, done_type = napi_undefined, copy_type = napi_undefined, cancel_type = napi_undefined;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5 || napi_get_value_int64(env, argv[0], &fd) != napi_ok ||
+      napi_typeof(env, argv[3], &done_type) != napi_ok || napi_typeof(env, argv[4], &cb_type) != napi_ok || cb_type != napi_function) {
+    napi_throw_type_error(env, "EINVAL", "digestRanges(fd, spans, algorithm, done, callback[, copy[, cancel]])");
     return NULL;
   }
-  const EVP_MD *md = digest_named(env, argv[3]);
+  if (argc >= 6) napi_typeof(env, argv[5], &copy_type);
+  if (argc >= 7) napi_typeof(env, argv[6], &cancel_type);
+  const EVP_MD *md = digest_named(env, argv[2]);
   if (md == NULL) {
-    napi_throw_error(env, "EINVAL", "digestRange: unknown digest algorithm");
+    napi_throw_error(env, "EINVAL", "digestRanges: unknown digest algorithm");
     return NULL;
   }
   digest_job *j = calloc(1, sizeof *j);
@@ -390,12 +475,31 @@ static napi_value DigestRange(napi_env env, napi_callback_info info) {
     return NULL;
   }
   j->fd = (int)fd;
-  j->start = start;
-  j->end = end;
   j->md = md;
   j->out_fd = -1;
-  napi_valuetype copy_type = napi_undefined;
-  if (argc >= 7) napi_typeof(env, argv[6], &copy_type);
+  void *p;
+  size_t length;
+  if (!typed_arg(env, argv[1], napi_float64_array, 0, &p, &length, &j->spans_ref) || length % 2 != 0) {
+    discard_job(env, j);
+    napi_throw_type_error(env, "EINVAL", "digestRanges: spans must be a Float64Array of [start, end) pairs");
+    return NULL;
+  }
+  j->spans = p;
+  j->nspans = length / 2;
+  for (size_t i = 0; i < j->nspans; i++) {
+    if (!(j->spans[2 * i] >= 0 && j->spans[2 * i + 1] >= j->spans[2 * i])) {
+      discard_job(env, j);
+      napi_throw_range_error(env, "EINVAL", "digestRanges: a span ends before it starts");
+      return NULL;
+    }
+  }
+  j->hex_len = 2 * digest_size(md);
+  j->hexes = malloc(j->nspans * j->hex_len + 1);
+  if (j->hex_len == 0 || j->hexes == NULL) {
+    discard_job(env, j);
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
   if (copy_type == napi_object) {
     napi_value v;
     int64_t out_fd = -1, sync_every = 0, unsynced = 0;
@@ -403,15 +507,15 @@ static napi_value DigestRange(napi_env env, napi_callback_info info) {
     void *transient = NULL;
     size_t transient_len = 0;
     napi_typedarray_type tt;
-    if (napi_get_named_property(env, argv[6], "fd", &v) != napi_ok || napi_get_value_int64(env, v, &out_fd) != napi_ok ||
-        napi_get_named_property(env, argv[6], "syncEvery", &v) != napi_ok || napi_get_value_int64(env, v, &sync_every) != napi_ok ||
-        napi_get_named_property(env, argv[6], "unsynced", &v) != napi_ok || napi_get_value_int64(env, v, &unsynced) != napi_ok ||
-        napi_get_named_property(env, argv[6], "retries", &v) != napi_ok || napi_get_value_int32(env, v, &retries) != napi_ok ||
-        napi_get_named_property(env, argv[6], "delayMs", &v) != napi_ok || napi_get_value_int32(env, v, &delay_ms) != napi_ok ||
-        napi_get_named_property(env, argv[6], "transient", &v) != napi_ok ||
+    if (napi_get_named_property(env, argv[5], "fd", &v) != napi_ok || napi_get_value_int64(env, v, &out_fd) != napi_ok ||
+        napi_get_named_property(env, argv[5], "syncEvery", &v) != napi_ok || napi_get_value_int64(env, v, &sync_every) != napi_ok ||
+        napi_get_named_property(env, argv[5], "unsynced", &v) != napi_ok || napi_get_value_int64(env, v, &unsynced) != napi_ok ||
+        napi_get_named_property(env, argv[5], "retries", &v) != napi_ok || napi_get_value_int32(env, v, &retries) != napi_ok ||
+        napi_get_named_property(env, argv[5], "delayMs", &v) != napi_ok || napi_get_value_int32(env, v, &delay_ms) != napi_ok ||
+        napi_get_named_property(env, argv[5], "transient", &v) != napi_ok ||
         napi_get_typedarray_info(env, v, &tt, &transient_len, &transient, NULL, NULL) != napi_ok || tt != napi_int32_array || out_fd < 0) {
-      free(j);
-      napi_throw_type_error(env, "EINVAL", "digestRange: copy is { fd, syncEvery, unsynced, retries, delayMs, transient: Int32Array }");
+      discard_job(env, j);
+      napi_throw_type_error(env, "EINVAL", "digestRanges: copy is { fd, syncEvery, unsynced, retries, delayMs, transient: Int32Array }");
       return NULL;
     }
     j->out_fd = (int)out_fd;
@@ -423,40 +527,26 @@ static napi_value DigestRange(napi_env env, napi_callback_info info) {
     memcpy(j->transient, transient, (size_t)j->transient_count * sizeof(int));
   }
   if (done_type == napi_object) {
-    napi_typedarray_type type;
-    size_t length;
-    void *p;
-    if (napi_get_typedarray_info(env, argv[4], &type, &length, &p, NULL, NULL) != napi_ok || type != napi_bigint64_array || length < 1) {
-      free(j);
-      napi_throw_type_error(env, "EINVAL", "digestRange: done must be a BigInt64Array");
+    if (!typed_arg(env, argv[3], napi_bigint64_array, 1, &p, &length, &j->done_ref)) {
+      discard_job(env, j);
+      napi_throw_type_error(env, "EINVAL", "digestRanges: done must be a BigInt64Array");
       return NULL;
     }
     j->done = p;
-    napi_create_reference(env, argv[4], 1, &j->done_ref);
   }
-  napi_valuetype cancel_type = napi_undefined;
-  if (argc >= 8) napi_typeof(env, argv[7], &cancel_type);
   if (cancel_type == napi_object) {
-    napi_typedarray_type type;
-    size_t length;
-    void *p;
-    if (napi_get_typedarray_info(env, argv[7], &type, &length, &p, NULL, NULL) != napi_ok || type != napi_int32_array || length < 1) {
-      if (j->done_ref != NULL) napi_delete_reference(env, j->done_ref);
-      free(j);
-      napi_throw_type_error(env, "EINVAL", "digestRange: cancel must be an Int32Array");
+    if (!typed_arg(env, argv[6], napi_int32_array, 1, &p, &length, &j->cancel_ref)) {
+      discard_job(env, j);
+      napi_throw_type_error(env, "EINVAL", "digestRanges: cancel must be an Int32Array");
       return NULL;
     }
     j->cancel = p;
-    napi_create_reference(env, argv[7], 1, &j->cancel_ref);
   }
-  napi_create_reference(env, argv[5], 1, &j->callback);
+  napi_create_reference(env, argv[4], 1, &j->callback);
   napi_value name;
   napi_create_string_utf8(env, "bmapkit:digest", NAPI_AUTO_LENGTH, &name);
   if (napi_create_async_work(env, NULL, name, digest_execute, digest_complete, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
-    if (j->done_ref != NULL) napi_delete_reference(env, j->done_ref);
-    if (j->cancel_ref != NULL) napi_delete_reference(env, j->cancel_ref);
-    napi_delete_reference(env, j->callback);
-    free(j);
+    discard_job(env, j);
     napi_throw_error(env, "ENOMEM", "cannot queue the digest job");
   }
   return NULL;
@@ -472,7 +562,7 @@ static napi_value DigestAvailable(napi_env env, napi_callback_info info) {
 
 void digest_register(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-    {"digestRange", NULL, DigestRange, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"digestRanges", NULL, DigestRanges, NULL, NULL, NULL, napi_enumerable, NULL},
     {"digestAvailable", NULL, DigestAvailable, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -25,21 +25,28 @@ export class DigestCancel {
   }
 }
 
+/** A failed digest job: code (errno name, ESHORT, ECANCELED), where (`offset`), how often a write was tried, and which span (`index`). */
+export type DigestError = Error & { code?: string; offset?: number; tries?: number; index?: number; hexes?: string[] };
+
 /**
- * Hashes bytes [start, end) of an open file on a libuv pool thread and
- * resolves with the hex digest. A regular file is hashed straight from the
- * page cache through read-only mappings; anything else is read. A file that
- * shrinks meanwhile, or a page that cannot be read, fails the job (code
- * ESHORT with `offset` where the file now ends, or EIO), never the process.
- * `done`, if given, counts the bytes hashed as it goes (Atomics.load it for
- * progress). `cancel` stops the job early (code ECANCELED).
+ * Hashes byte ranges of an open file on a libuv pool thread, all in one job
+ * (`spans`: [start, end) pairs), and resolves with their hex digests in
+ * order. A regular file is hashed straight from the page cache through
+ * read-only mappings, neighbouring small ranges sharing one; anything else
+ * is read. A file that shrinks meanwhile, or a page that cannot be read,
+ * fails the job (code ESHORT with `offset` where the file now ends, or
+ * EIO), never the process; the error says which span (`index`) and carries
+ * the digests done before it (`hexes`). `done`, if given, counts the bytes
+ * hashed as it goes (Atomics.load it for progress). `cancel` stops the job
+ * within one window (code ECANCELED).
  */
+export function digestFileRanges(fd: number, spans: Float64Array, algorithm: string, done?: BigInt64Array, cancel?: DigestCancel): Promise<string[]> {
+  return run(fd, spans, algorithm, null, done, cancel).then((r) => r.hexes);
+}
+
+/** digestFileRanges for one range [start, end). */
 export function digestFileRange(fd: number, start: number, end: number, algorithm: string, done?: BigInt64Array, cancel?: DigestCancel): Promise<string> {
-  const addon = load();
-  if (addon === undefined) return Promise.reject(new Error('the native addon is not available'));
-  return new Promise((resolve, reject) => {
-    addon.digestRange(fd, start, end, algorithm, done ?? null, (error, hex) => (error !== null ? reject(error) : resolve(hex!)), null, cancel?.flag ?? null);
-  });
+  return digestFileRanges(fd, Float64Array.of(start, end), algorithm, done, cancel).then((h) => h[0]!);
 }
 
 export interface RangeCopy {
@@ -47,7 +54,7 @@ export interface RangeCopy {
   fd: number;
   /** fsync after this many bytes written (0: never). */
   syncEvery: number;
-  /** Bytes written since the last fsync before this range (carried from the previous one). */
+  /** Bytes written since the last fsync before these ranges (carried from the previous job). */
   unsynced: number;
   /** Further tries of a write that fails with one of `transient` (errno numbers). */
   retries: number;
@@ -57,12 +64,25 @@ export interface RangeCopy {
 }
 
 /**
- * digestFileRange, and every byte hashed is also written to `copy.fd` at the
- * same offset (the fused raw copy: read once, from the page cache, hashed
- * and written on a pool thread). Resolves with the digest and the bytes
- * written since the last fsync. A failed write rejects with the errno name
- * as code, `offset` (where it failed) and `tries`.
+ * digestFileRanges, and every byte hashed is also written to `copy.fd` at
+ * the same offset (the fused raw copy: read once, from the page cache,
+ * hashed and written on a pool thread, in pieces of at most 1 MiB). Resolves
+ * with the digests and the bytes written since the last fsync. A failed
+ * write rejects with the errno name as code, `offset` (where it failed),
+ * `tries` and `index`.
  */
+export function copyFileRanges(
+  fd: number,
+  spans: Float64Array,
+  algorithm: string,
+  copy: RangeCopy,
+  done?: BigInt64Array,
+  cancel?: DigestCancel,
+): Promise<{ hexes: string[]; unsynced: number }> {
+  return run(fd, spans, algorithm, copy, done, cancel);
+}
+
+/** copyFileRanges for one range [start, end). */
 export function copyFileRange(
   fd: number,
   start: number,
@@ -72,10 +92,29 @@ export function copyFileRange(
   done?: BigInt64Array,
   cancel?: DigestCancel,
 ): Promise<{ hex: string; unsynced: number }> {
+  return copyFileRanges(fd, Float64Array.of(start, end), algorithm, copy, done, cancel).then((r) => ({ hex: r.hexes[0]!, unsynced: r.unsynced }));
+}
+
+function run(
+  fd: number,
+  spans: Float64Array,
+  algorithm: string,
+  copy: RangeCopy | null,
+  done: BigInt64Array | undefined,
+  cancel: DigestCancel | undefined,
+): Promise<{ hexes: string[]; unsynced: number }> {
   const addon = load();
   if (addon === undefined) return Promise.reject(new Error('the native addon is not available'));
   return new Promise((resolve, reject) => {
-    addon.digestRange(fd, start, end, algorithm, done ?? null, (error, hex, unsynced) => (error !== null ? reject(error) : resolve({ hex: hex!, unsynced })), copy, cancel?.flag ?? null);
+    addon.digestRanges(
+      fd,
+      spans,
+      algorithm,
+      done ?? null,
+      (error, hexes, unsynced) => (error !== null ? reject(Object.assign(error, { hexes, unsynced })) : resolve({ hexes, unsynced })),
+      copy,
+      cancel?.flag ?? null,
+    );
   });
 }
 

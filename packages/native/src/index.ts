@@ -12,13 +12,12 @@ interface Addon {
   sectorSize(fd: number): number;
   dropCache(fd: number, offset: number, length: number): void;
   addressMod(view: ArrayBufferView, alignment: number): number;
-  digestRange(
+  digestRanges(
     fd: number,
-    start: number,
-    end: number,
+    spans: Float64Array,
     algorithm: string,
     done: BigInt64Array | null,
-    callback: (error: (Error & { offset?: number; tries?: number }) | null, hex: string | null, unsynced: number) => void,
+    callback: (error: (Error & { offset?: number; tries?: number; index?: number }) | null, hexes: string[], unsynced: number) => void,
     copy?: { fd: number; syncEvery: number; unsynced: number; retries: number; delayMs: number; transient: Int32Array } | null,
     cancel?: Int32Array | null,
   ): void;
@@ -127,4 +126,4 @@ export function alignedBuffer(size: number, alignment: number): Uint8Array {
 }
 
 export { openDecoder, type NativeDecoder, type DecoderKind, type DecodedBatch, type DecoderStream, type DecoderStreamOptions } from './decoder.js';
-export { digestFileRange, copyFileRange, canDigestFiles, DigestCancel, hashBegin, hashRun, type HashContext, type RangeCopy } from './digest.js';
+export { digestFileRange, digestFileRanges, copyFileRange, copyFileRanges, canDigestFiles, DigestCancel, hashBegin, hashRun, type DigestError, type HashContext, type RangeCopy } from './digest.js';

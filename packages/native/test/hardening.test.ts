@@ -4,7 +4,7 @@ import { closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { copyFileRange, digestFileRange, DigestCancel, fiemap, nativeAvailable } from '../src/index.js';
+import { copyFileRange, digestFileRange, digestFileRanges, DigestCancel, fiemap, nativeAvailable } from '../src/index.js';
 
 // What the addon must survive: a count-only FIEMAP, a caller that gives up
 // mid-range, a file that shrinks under a mapping, a thread that cannot start.
@@ -107,8 +107,8 @@ describe.skipIf(!nativeAvailable())('native hardening', () => {
       const addon = require(${JSON.stringify(ADDON)});
       const fd = openSync(${JSON.stringify(path)}, 'r');
       const done = new BigInt64Array(new SharedArrayBuffer(8));
-      addon.digestRange(fd, 0, 256 << 20, 'sha256', done, (err, hex) => {
-        console.log(JSON.stringify({ code: err && err.code, hex, offset: err && err.offset }));
+      addon.digestRanges(fd, Float64Array.of(0, 256 << 20), 'sha256', done, (err, hexes) => {
+        console.log(JSON.stringify({ code: err && err.code, hexes, offset: err && err.offset }));
       });
       const poll = setInterval(() => {
         if (Atomics.load(done, 0) > 0n) { truncateSync(${JSON.stringify(path)}, 4096); clearInterval(poll); }
@@ -117,9 +117,33 @@ describe.skipIf(!nativeAvailable())('native hardening', () => {
     const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
     expect(r.signal).toBe(null);
     expect(r.status, r.stderr).toBe(0);
-    const result = JSON.parse(r.stdout) as { code: string; offset: number };
+    const result = JSON.parse(r.stdout) as { code: string; offset: number; hexes: string[] };
     expect(result.code).toBe('ESHORT');
     expect(result.offset).toBe(4096);
+    expect(result.hexes).toEqual([]);
+  });
+
+  it('many small ranges in one job: each digest as node:crypto makes it, the bytes between them never read', async () => {
+    const path = join(dir, 'small-ranges.bin');
+    const fd = openSync(path, 'w+');
+    try {
+      const data = Buffer.alloc(4 << 20);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 13 + (i >>> 10)) & 0xff;
+      writeSync(fd, data, 0, data.length, 0);
+      const spans: number[] = [];
+      for (let s = 0; s + 700 < data.length; s += 3001) spans.push(s, s + 1 + (s % 700));
+      const { createHash } = await import('node:crypto');
+      const want = [];
+      for (let k = 0; k < spans.length; k += 2) want.push(createHash('sha256').update(data.subarray(spans[k]!, spans[k + 1]!)).digest('hex'));
+      const done = new BigInt64Array(new SharedArrayBuffer(8));
+      expect(await digestFileRanges(fd, Float64Array.from(spans), 'sha256', done)).toEqual(want);
+      let mapped = 0n;
+      for (let k = 0; k < spans.length; k += 2) mapped += BigInt(spans[k + 1]! - spans[k]!);
+      expect(Atomics.load(done, 0)).toBe(mapped);
+      await expect(digestFileRanges(fd, Float64Array.of(10, 5), 'sha256')).rejects.toThrow(/ends before it starts/);
+    } finally {
+      closeSync(fd);
+    }
   });
 
   it.skipIf(!hasCc)('a decoding thread out of memory reports ENOMEM (the caller would otherwise wait forever)', () => {

@@ -10,31 +10,51 @@ export interface RangeMismatch {
   actual: string;
 }
 
+/**
+ * Compares digests with the bmap's checksums as they come (any order), and
+ * keeps only the ones that differ: for a million ranges, no million strings.
+ */
+export function digestChecker(bmap: Pick<Bmap, 'ranges'>): { check: (range: number, hex: string) => void; mismatches: () => RangeMismatch[] } {
+  const out: RangeMismatch[] = [];
+  return {
+    check(range, actual) {
+      const r = bmap.ranges.at(range);
+      if (r?.checksum !== undefined && actual !== r.checksum) out.push({ range, first: r.first, last: r.last, expected: r.checksum, actual });
+    },
+    mismatches: () => out.sort((a, b) => a.range - b.range),
+  };
+}
+
 /** The ranges whose digest (by index; undefined = not hashed) differs from the bmap's checksum. */
 export function compareDigests(bmap: Pick<Bmap, 'ranges'>, digests: ReadonlyArray<string | undefined>): RangeMismatch[] {
   const out: RangeMismatch[] = [];
-  bmap.ranges.forEach((r, range) => {
+  let range = 0;
+  for (const r of bmap.ranges) {
     const actual = digests[range];
     if (r.checksum !== undefined && actual !== undefined && actual !== r.checksum) {
       out.push({ range, first: r.first, last: r.last, expected: r.checksum, actual });
     }
-  });
+    range += 1;
+  }
   return out;
 }
 
 /**
  * Hashes every range of a stream of ImageChunks (a decompressed image cut by
- * selectRanges) and resolves with the digests by range index: for checking
+ * selectRanges) and resolves with the digests by range index (or hands
+ * each to `onDigest` and resolves with none): for checking
  * a compressed image against a bmap, where every mismatch is reported rather
  * than the first one failing the stream.
  */
 export async function digestStream(
   chunks: ReadableStream<ImageChunk>,
   bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize' | 'checksumType'>,
-  options: Pick<RangeHasherOptions, 'workers'> & { onChunk?: (chunk: ImageChunk) => void } = {},
+  options: Pick<RangeHasherOptions, 'workers'> & { onChunk?: (chunk: ImageChunk) => void; onDigest?: (range: number, hex: string) => void } = {},
 ): Promise<string[]> {
-  const digests = new Array<string>(bmap.ranges.length);
-  const hasher = new RangeHasher(bmap, (i, hex) => (digests[i] = hex), { ...options, algorithm: bmap.checksumType ?? 'sha256' });
+  // with onDigest the digests go there only (a million ranges, no million strings kept)
+  const digests = new Array<string>(options.onDigest === undefined ? bmap.ranges.length : 0);
+  const take = options.onDigest ?? ((i: number, hex: string) => (digests[i] = hex));
+  const hasher = new RangeHasher(bmap, take, { ...options, algorithm: bmap.checksumType ?? 'sha256' });
   try {
     for await (const chunk of chunks as unknown as AsyncIterable<ImageChunk>) {
       options.onChunk?.(chunk);

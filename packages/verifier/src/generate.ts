@@ -49,7 +49,7 @@ export function generateChecksums(
         await hasher.finish();
         const missing = digests.findIndex((d) => d === undefined);
         if (missing !== -1 || digests.length !== bmap.ranges.length) {
-          const r = bmap.ranges[missing === -1 ? digests.length : missing]!;
+          const r = bmap.ranges.at(missing === -1 ? digests.length : missing)!;
           throw new BmapkitError(
             'IMAGE_TRUNCATED',
             `no data arrived for blocks ${r.first}-${r.last}; the image ended before its last mapped range`,

@@ -4,7 +4,7 @@ import { BmapkitError, rangeByteSpan, requireHashName, type Bmap } from '@bmapki
 import { open, type FileHandle } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { canDigestFiles, copyFileRange, digestFileRange, DigestCancel } from '@bmapkit/native';
+import { canDigestFiles, copyFileRanges, digestFileRanges, DigestCancel, type DigestError } from '@bmapkit/native';
 import { DEFAULT_RETRY, TRANSIENT_WRITE_ERRORS, writeFailure } from '@bmapkit/range-writer';
 import { FILE_HASH_WORKER_SOURCE } from './file-hash-worker-source.js';
 
@@ -15,8 +15,14 @@ export interface HashFileRangesOptions {
   workers?: number;
   /** Bytes per read (default 256 KiB: fits the CPU cache, so data is hashed while still hot). */
   chunkSize?: number;
-  /** Called as each range's digest is known (any order), e.g. for progress. */
+  /** Called as each range's digest is known (any order), e.g. for progress or to compare it at once. */
   onDigest?: (range: number, hex: string) => void;
+  /**
+   * Keep the digests and resolve with them (default true). false: resolve
+   * with an empty array, the digests having gone to onDigest only, so that
+   * a million ranges cost no million strings.
+   */
+  keep?: boolean;
   /**
    * Also write every byte read to this existing file at the same offset: the
    * fused read-hash-write path for copying a raw local image to a regular
@@ -50,6 +56,14 @@ export interface HashFileRangesOptions {
   map?: boolean;
 }
 
+/**
+ * Small ranges go to the pool together, up to this many bytes or ranges a
+ * job: one job per range cost ~0.1 ms each, so a bmap of a million 512-byte
+ * ranges took 118 s to verify.
+ */
+const BATCH_BYTES = 4 << 20;
+const BATCH_RANGES = 4096;
+
 /** Below this much mapped data one worker is enough: starting more costs more than it saves. */
 const BYTES_PER_WORKER = 32 << 20;
 
@@ -69,31 +83,30 @@ export async function hashFileRanges(
 ): Promise<string[]> {
   const algorithm = requireHashName(options.algorithm ?? 'sha256', 'checksums');
   const n = bmap.ranges.length;
-  const digests = new Array<string>(n);
+  const keep = options.keep !== false;
+  const digests = new Array<string>(keep ? n : 0);
   if (n === 0) return digests;
-  const spans = new Float64Array(new SharedArrayBuffer(n * 16));
-  let total = 0;
-  bmap.ranges.forEach((r, i) => {
-    const { start, end } = rangeByteSpan(r, bmap);
-    spans[2 * i] = start;
-    spans[2 * i + 1] = end;
-    total += end - start;
-  });
-  const order = new Int32Array(new SharedArrayBuffer(n * 4));
-  const indices = Array.from({ length: n }, (_, i) => i).sort((a, b) => spans[2 * b + 1]! - spans[2 * b]! - (spans[2 * a + 1]! - spans[2 * a]!));
-  order.set(indices);
-  const wanted = options.workers ?? Math.min(4, availableParallelism());
-  const workers = Math.max(1, Math.min(wanted, n, Math.ceil(total / BYTES_PER_WORKER)));
   const done = new BigInt64Array(new SharedArrayBuffer(8));
   const cancel = new DigestCancel();
-  const job: RangesJob = { path, bmap, spans, order, slots: workers, algorithm, done, digests, options, cancel };
+  let hashed = 0;
+  const record = (range: number, hex: string) => {
+    if (keep) digests[range] = hex;
+    hashed += 1;
+    options.onDigest?.(range, hex);
+  };
   const signal = options.signal;
   signal?.throwIfAborted();
   const onAbort = () => cancel.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
   const progress = options.onProgress === undefined ? undefined : setInterval(() => options.onProgress!(Number(Atomics.load(done, 0))), 100);
+  const pool = options.map !== false && canDigestFiles(algorithm);
   try {
-    await (options.map !== false && canDigestFiles(algorithm) ? hashOnPool(job) : hashOnWorkers(job));
+    // a window of ranges at a time: the per-range arrays stay small whatever the bmap's size
+    const buffers = { spans: new SharedArrayBuffer(Math.min(n, WINDOW_RANGES) * 16), order: new SharedArrayBuffer(Math.min(n, WINDOW_RANGES) * 4) };
+    for (let base = 0; base < n && !cancel.cancelled; base += WINDOW_RANGES) {
+      const job = windowJob(bmap, base, Math.min(WINDOW_RANGES, n - base), options, buffers);
+      await (pool ? hashOnPool({ ...job, path, algorithm, done, record, options, cancel }) : hashOnWorkers({ ...job, path, algorithm, done, record, options, cancel }));
+    }
   } catch (e) {
     signal?.throwIfAborted(); // a cancelled job's failure is the abort
     throw e;
@@ -103,15 +116,44 @@ export async function hashFileRanges(
   }
   signal?.throwIfAborted();
   options.onProgress?.(Number(Atomics.load(done, 0)));
-  const missing = digests.findIndex((d) => d === undefined);
-  if (missing !== -1) throw new Error(`internal error: range #${missing} was not hashed`);
+  if (hashed !== n) throw new Error(`internal error: ${n - hashed} of ${n} ranges were not hashed`);
   return digests;
+}
+
+/** Ranges hashed per round: the spans and order of one round take 20 bytes a range. */
+const WINDOW_RANGES = 1 << 18;
+
+/** The spans of ranges [base, base+count), and their order: largest first. */
+function windowJob(
+  bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize'>,
+  base: number,
+  count: number,
+  options: HashFileRangesOptions,
+  buffers: { spans: SharedArrayBuffer; order: SharedArrayBuffer },
+): Pick<RangesJob, 'bmap' | 'base' | 'spans' | 'order' | 'slots'> {
+  // the same shared memory for every window: nothing per window for the GC to find
+  const spans = new Float64Array(buffers.spans, 0, count * 2);
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    const { start, end } = rangeByteSpan(bmap.ranges.at(base + i)!, bmap);
+    spans[2 * i] = start;
+    spans[2 * i + 1] = end;
+    total += end - start;
+  }
+  const order = new Int32Array(buffers.order, 0, count);
+  for (let k = 0; k < count; k++) order[k] = k;
+  order.sort((a, b) => spans[2 * b + 1]! - spans[2 * b]! - (spans[2 * a + 1]! - spans[2 * a]!));
+  const wanted = options.workers ?? Math.min(4, availableParallelism());
+  const slots = Math.max(1, Math.min(wanted, count, Math.ceil(total / BYTES_PER_WORKER)));
+  return { bmap, base, spans, order, slots };
 }
 
 /** What both ways of hashing get: the ranges as spans, largest first, and where the results go. */
 interface RangesJob {
   path: string;
   bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize'>;
+  /** Index in bmap.ranges of the window's first range (spans and order count from it). */
+  base: number;
   /** [start, end) of range i at 2i, 2i+1 (shared with the workers). */
   spans: Float64Array;
   /** Range indices, largest first (shared with the workers). */
@@ -121,7 +163,8 @@ interface RangesJob {
   algorithm: string;
   /** Bytes hashed so far (shared, for progress). */
   done: BigInt64Array;
-  digests: string[];
+  /** Takes each range's digest. */
+  record: (range: number, hex: string) => void;
   options: HashFileRangesOptions;
   /** Set when the caller gives up: every thread stops within one window. */
   cancel: DigestCancel;
@@ -133,7 +176,7 @@ interface RangesJob {
  * them): no chunk is copied between threads.
  */
 async function hashOnWorkers(job: RangesJob): Promise<void> {
-  const { path, bmap, options, digests } = job;
+  const { path, bmap, options } = job;
   const next = new Int32Array(new SharedArrayBuffer(4));
   const workerData = {
     path,
@@ -161,13 +204,12 @@ async function hashOnWorkers(job: RangesJob): Promise<void> {
             if (m[0] === 'digests') {
               const list = m[1] as Array<number | string>;
               for (let k = 0; k < list.length; k += 2) {
-                digests[list[k] as number] = list[k + 1] as string;
-                options.onDigest?.(list[k] as number, list[k + 1] as string);
+                job.record(job.base + (list[k] as number), list[k + 1] as string);
               }
             } else if (m[0] === 'done') resolve();
             else if (m[0] === 'cancelled') reject(new Error('cancelled'));
-            else if (m[0] === 'short') reject(truncated(path, bmap, m[1] as number, m[2] as number));
-            else if (m[0] === 'werror') reject(writeError(options.copyTo!, m[1] as string, m[2] as string, bmap.ranges[m[3] as number]!, m[5] as number));
+            else if (m[0] === 'short') reject(truncated(path, bmap, job.base + (m[1] as number), m[2] as number));
+            else if (m[0] === 'werror') reject(writeError(options.copyTo!, m[1] as string, m[2] as string, bmap.ranges.at(job.base + (m[3] as number))!, m[5] as number));
             else reject(readError(path, m[2] as string, m[1] as string | undefined));
           });
           w.on('error', reject);
@@ -208,29 +250,45 @@ async function hashOnPool(job: RangesJob): Promise<void> {
   const transient = Int32Array.from(TRANSIENT_WRITE_ERRORS.map((name) => osConstants.errno[name as keyof typeof osConstants.errno] ?? -1));
   let claimed = 0;
   let failure: unknown;
+  /** The next job's ranges: one large range, or consecutive small ones up to BATCH_BYTES (one pool job for many). */
+  const claim = (): number[] => {
+    const batch: number[] = [];
+    let bytes = 0;
+    while (claimed < job.order.length && batch.length < BATCH_RANGES) {
+      const i = job.order[claimed]!;
+      const size = job.spans[2 * i + 1]! - job.spans[2 * i]!;
+      if (batch.length > 0 && bytes + size > BATCH_BYTES) break;
+      batch.push(i);
+      bytes += size;
+      claimed += 1;
+    }
+    return batch;
+  };
   const slot = async (): Promise<void> => {
     let unsynced = 0;
     while (failure === undefined && !job.cancel.cancelled && claimed < job.order.length) {
-      const i = job.order[claimed++]!;
-      const start = job.spans[2 * i]!;
-      const end = job.spans[2 * i + 1]!;
+      const batch = claim();
+      const spans = new Float64Array(2 * batch.length);
+      batch.forEach((i, k) => spans.set([job.spans[2 * i]!, job.spans[2 * i + 1]!], 2 * k));
+      let hexes: string[];
       try {
-        let hex: string;
         if (out === undefined) {
-          hex = await digestFileRange(handle.fd, start, end, job.algorithm, job.done, job.cancel);
+          hexes = await digestFileRanges(handle.fd, spans, job.algorithm, job.done, job.cancel);
         } else {
           const copy = { fd: out.fd, syncEvery: copyTo!.syncEvery ?? 0, unsynced, retries: copyTo!.retries ?? DEFAULT_RETRY.retries, delayMs: DEFAULT_RETRY.delayMs, transient };
-          ({ hex, unsynced } = await copyFileRange(handle.fd, start, end, job.algorithm, copy, job.done, job.cancel));
+          ({ hexes, unsynced } = await copyFileRanges(handle.fd, spans, job.algorithm, copy, job.done, job.cancel));
         }
-        job.digests[i] = hex;
-        job.options.onDigest?.(i, hex);
       } catch (e) {
-        const err = e as NodeJS.ErrnoException & { offset?: number; tries?: number };
+        const err = e as DigestError;
+        (err.hexes ?? []).forEach((hex, k) => job.record(job.base + batch[k]!, hex));
+        const i = job.base + batch[err.index ?? 0]!;
         if (err.code === 'ECANCELED') failure ??= e;
         else if (err.code === 'ESHORT') failure ??= truncated(path, bmap, i, err.offset!);
-        else if (out !== undefined && /^(write|fsync):/.test(err.message)) failure ??= writeError(copyTo!, err.code ?? 'EIO', err.message.replace(/^(write|fsync): /, ''), bmap.ranges[i]!, err.tries ?? 1);
+        else if (out !== undefined && /^(write|fsync):/.test(err.message)) failure ??= writeError(copyTo!, err.code ?? 'EIO', err.message.replace(/^(write|fsync): /, ''), bmap.ranges.at(i)!, err.tries ?? 1);
         else failure ??= readError(path, err.message, err.code, e);
+        continue;
       }
+      hexes.forEach((hex, k) => job.record(job.base + batch[k]!, hex));
     }
   };
   try {
@@ -249,7 +307,7 @@ function readError(path: string, message: string, errno: string | undefined, cau
 }
 
 function truncated(path: string, bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize'>, index: number, at: number): BmapkitError {
-  const r = bmap.ranges[index]!;
+  const r = bmap.ranges.at(index)!;
   return new BmapkitError(
     'IMAGE_TRUNCATED',
     `'${path}' ends at byte ${at}, inside blocks ${r.first}-${r.last}; it is shorter than ${bmap.imageSize} bytes (did it change while being read?)`,

@@ -5,4 +5,4 @@ export { NativeHashPool } from './native-hash-pool.js';
 export { hashFileRanges, type HashFileRangesOptions } from './hash-file-ranges.js';
 export { verifyChecksums, type VerifyOptions } from './verify.js';
 export { readBack, type ReadBack, type ReadBackFile, type ReadBackOptions } from './read-back.js';
-export { compareDigests, digestStream, type RangeMismatch } from './compare.js';
+export { compareDigests, digestChecker, digestStream, type RangeMismatch } from './compare.js';

@@ -1,7 +1,11 @@
+import { createHash, type Hash } from 'node:crypto';
 import { BmapkitError, rangeByteSpan, requireHashName, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
 import { canDigestFiles } from '@bmapkit/native';
 import { HashPool, type ChainHasher, type HashPoolOptions } from './hash-pool.js';
 import { NativeHashPool } from './native-hash-pool.js';
+
+/** Ranges up to this size are hashed on the main thread as their bytes pass. */
+const INLINE_BYTES = 64 << 10;
 
 export interface RangeHasherOptions extends HashPoolOptions {
   /** ChecksumType as in a bmap ("sha256", "sha1", "SHA256", "sha3_256"); default sha256. */
@@ -18,7 +22,12 @@ export class RangeHasher {
   private readonly pool: ChainHasher;
   private current = -1;
   private expectedOffset = 0;
-  private readonly pending: Array<Promise<void>> = [];
+  /** Digests not yet delivered (only those: a million ranges must not keep a million promises). */
+  private readonly pending = new Set<Promise<void>>();
+  private failure: unknown;
+  /** The current range's hash, when it is small enough to hash inline. */
+  private inline: Hash | undefined;
+  private rangeEnd = 0;
 
   constructor(
     private readonly bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize'>,
@@ -49,9 +58,28 @@ export class RangeHasher {
         throw new BmapkitError('CHUNK_ORDER', `chunk for range #${chunk.range} arrived after range #${this.current}; chunks must come in range order`);
       }
       this.current = chunk.range;
-      this.expectedOffset = rangeByteSpan(this.bmap.ranges[chunk.range]!, this.bmap).start;
+      const span = rangeByteSpan(this.bmap.ranges.at(chunk.range)!, this.bmap);
+      this.expectedOffset = span.start;
+      this.rangeEnd = span.end;
       const index = chunk.range;
-      this.pending.push(this.pool.begin(index, this.algorithm).then((hex) => this.onDigest(index, hex)));
+      // A small range is hashed here and now: a pool chain costs ~50 us a
+      // range, which a bmap of a million 512-byte ranges turned into a minute.
+      if (span.end - span.start <= INLINE_BYTES) {
+        this.inline = createHash(this.algorithm);
+        return this.addInline(chunk);
+      }
+      this.inline = undefined;
+      const digest: Promise<void> = this.pool.begin(index, this.algorithm).then(
+        (hex) => {
+          this.pending.delete(digest);
+          this.onDigest(index, hex);
+        },
+        (e: unknown) => {
+          this.pending.delete(digest);
+          this.failure ??= e;
+        },
+      );
+      this.pending.add(digest);
     }
     if (chunk.offset !== this.expectedOffset) {
       throw new BmapkitError(
@@ -59,8 +87,21 @@ export class RangeHasher {
         `chunk at byte ${chunk.offset} of range #${chunk.range} does not follow byte ${this.expectedOffset}; chunks must be contiguous`,
       );
     }
+    if (this.inline !== undefined) return this.addInline(chunk);
     this.expectedOffset += chunk.data.byteLength;
     return this.pool.update(chunk.range, chunk.data);
+  }
+
+  private addInline(chunk: ImageChunk): undefined {
+    if (chunk.offset !== this.expectedOffset) {
+      throw new BmapkitError(
+        'CHUNK_ORDER',
+        `chunk at byte ${chunk.offset} of range #${chunk.range} does not follow byte ${this.expectedOffset}; chunks must be contiguous`,
+      );
+    }
+    this.inline!.update(chunk.data);
+    this.expectedOffset += chunk.data.byteLength;
+    return undefined;
   }
 
   /** Ends the last range and waits for every digest. */
@@ -68,7 +109,8 @@ export class RangeHasher {
     if (this.current >= 0) this.finishRange();
     this.pool.flush();
     try {
-      await Promise.all(this.pending);
+      while (this.pending.size > 0) await Promise.all([...this.pending]);
+      if (this.failure !== undefined) throw this.failure;
     } finally {
       await this.pool.close();
     }
@@ -99,13 +141,19 @@ export class RangeHasher {
   }
 
   private finishRange(): void {
-    const range = this.bmap.ranges[this.current]!;
-    const span = rangeByteSpan(range, this.bmap);
-    if (this.expectedOffset !== span.end) {
+    if (this.expectedOffset !== this.rangeEnd) {
+      const range = this.bmap.ranges.at(this.current)!;
+      const span = rangeByteSpan(range, this.bmap);
       throw new BmapkitError(
         'IMAGE_TRUNCATED',
         `blocks ${range.first}-${range.last} ended after ${this.expectedOffset - span.start} of their ${span.end - span.start} bytes`,
       );
+    }
+    if (this.inline !== undefined) {
+      const hex = this.inline.digest('hex');
+      this.inline = undefined;
+      this.onDigest(this.current, hex);
+      return;
     }
     this.pool.end(this.current);
   }

@@ -76,7 +76,7 @@ export function readBack(options: ReadBackOptions): ReadBack {
   const equal = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 
   const hashRange = (chunk: ImageChunk, data: Uint8Array) => {
-    const r = bmap.ranges[chunk.range];
+    const r = bmap.ranges.at(chunk.range);
     if (algorithm === undefined || r?.checksum === undefined) return;
     if (hashing?.range !== chunk.range) {
       const span = rangeByteSpan(r, bmap);

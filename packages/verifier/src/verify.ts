@@ -18,7 +18,7 @@ export function verifyChecksums(bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'image
   const hasher = new RangeHasher(
     bmap,
     (index, hex) => {
-      const r = bmap.ranges[index]!;
+      const r = bmap.ranges.at(index)!;
       if (failure === undefined && hex !== r.checksum) {
         failure = new BmapkitError(
           'RANGE_CHECKSUM',
@@ -37,7 +37,7 @@ export function verifyChecksums(bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'image
     {
       transform(chunk, controller) {
         if (failure !== undefined) return fail(failure);
-        if (bmap.ranges[chunk.range]?.checksum === undefined) return controller.enqueue(chunk);
+        if (bmap.ranges.at(chunk.range)?.checksum === undefined) return controller.enqueue(chunk);
         return hasher.passOn(chunk, controller, (e) => {
           throw e;
         });

@@ -19,7 +19,7 @@ function image(size: number, ranges: BlockRange[], blockSize = 4096) {
 function chunksOf(data: Uint8Array, bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize'>, max: number, shared: boolean): ImageChunk[] {
   const out: ImageChunk[] = [];
   let k = 7;
-  bmap.ranges.forEach((r, range) => {
+  [...bmap.ranges].forEach((r, range) => {
     const { start, end } = rangeByteSpan(r, bmap);
     for (let off = start; off < end; ) {
       k = (k * 31 + 17) % 1000003;
@@ -51,7 +51,7 @@ async function run(chunks: ImageChunk[], stage: TransformStream<ImageChunk, Imag
 }
 
 const expected = (data: Uint8Array, bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize'>, alg = 'sha256') =>
-  bmap.ranges.map((r) => {
+  [...bmap.ranges].map((r) => {
     const { start, end } = rangeByteSpan(r, bmap);
     return createHash(alg).update(data.subarray(start, end)).digest('hex');
   });

@@ -29,7 +29,7 @@ function bmapOf(ranges: Array<[number, number]>): Bmap {
 }
 function chunksOf(bmap: Bmap, step = 7000): ImageChunk[] {
   const out: ImageChunk[] = [];
-  bmap.ranges.forEach((r, range) => {
+  [...bmap.ranges].forEach((r, range) => {
     const end = Math.min((r.last + 1) * BS, bmap.imageSize);
     for (let o = r.first * BS; o < end; o += step) out.push({ offset: o, data: image.subarray(o, Math.min(o + step, end)), range });
   });
@@ -99,7 +99,7 @@ describe('readBack', () => {
   });
 
   it('checks what it read against the bmap checksum, not only against what was handed to it', async () => {
-    const wrong = { ...bmap, ranges: bmap.ranges.map((r, i) => (i === 1 ? { ...r, checksum: 'ab'.repeat(32) } : r)) };
+    const wrong = { ...bmap, ranges: [...bmap.ranges].map((r, i) => (i === 1 ? { ...r, checksum: 'ab'.repeat(32) } : r)) };
     const d = await dest('sum.img', image, false);
     const rb = readBack({ reader: d.reader, direct: false, bmap: wrong, dest: 'card', rewrite: async () => undefined });
     await expect(rb.check(chunksOf(wrong))).rejects.toMatchObject({ code: 'DEST_VERIFY', message: expect.stringMatching(/^blocks range 7-7 read back from 'card' has checksum [0-9a-f]{64}, the bmap says abab/) });
@@ -120,7 +120,7 @@ describe('digestStream and compareDigests', () => {
     const chunks = chunksOf(bmap).map((c) => (c.offset === 7 * BS ? { ...c, data: c.data.map((b, i) => (i === 5 ? b ^ 1 : b)) } : c));
     const stream = new ReadableStream<ImageChunk>({ start: (ctl) => (chunks.forEach((c) => ctl.enqueue(c)), ctl.close()) });
     const digests = await digestStream(stream, bmap, { workers: 0 });
-    expect(digests[0]).toBe(bmap.ranges[0]!.checksum);
-    expect(compareDigests(bmap, digests)).toEqual([{ range: 1, first: 7, last: 7, expected: bmap.ranges[1]!.checksum, actual: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    expect(digests[0]).toBe(bmap.ranges.at(0)!.checksum);
+    expect(compareDigests(bmap, digests)).toEqual([{ range: 1, first: 7, last: 7, expected: bmap.ranges.at(1)!.checksum, actual: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
   });
 });

@@ -1,4 +1,4 @@
-import { humanSize, mappedByteCount, serializeBmap, type Bmap } from '@bmapkit/bmap-format';
+import { humanSize, mappedByteCount, serializeBmap, type BlockRange, type Bmap } from '@bmapkit/bmap-format';
 import { fileExtents } from '@bmapkit/extent-source';
 import { hashFileRanges } from '@bmapkit/verifier';
 import { openOutput } from '../output-file.js';
@@ -23,6 +23,7 @@ export async function create(image: string, options: CreateOptions, log: Logger,
       `${image}: ${map.blocksCount} blocks of ${map.blockSize} bytes, ${map.ranges.length} mapped ranges ` +
         `(found with ${map.backend} in ${(performance.now() - t0).toFixed(0)} ms)`,
     );
+    const ranges: BlockRange[] = map.ranges;
     const bmap: Bmap = {
       version: '2.0',
       imageSize: map.imageSize,
@@ -30,14 +31,13 @@ export async function create(image: string, options: CreateOptions, log: Logger,
       blocksCount: map.blocksCount,
       mappedBlocksCount: map.mappedBlocksCount,
       checksumType: 'sha256',
-      ranges: map.ranges,
+      ranges,
     };
     if (options.checksum) {
       // Local file: workers read and hash whole ranges themselves (hashFileRanges),
       // measured 2x faster than readExtents -> generateChecksums for this job.
       const t1 = performance.now();
-      const digests = await hashFileRanges(image, bmap);
-      bmap.ranges.forEach((r, i) => (r.checksum = digests[i]));
+      await hashFileRanges(image, bmap, { keep: false, onDigest: (i, hex) => (ranges[i]!.checksum = hex) });
       log.debug(`hashed ${humanSize(mappedByteCount(bmap))} in ${(performance.now() - t1).toFixed(0)} ms`);
     }
     if (bmap.mappedBlocksCount === bmap.blocksCount) {

@@ -3,7 +3,7 @@ import { BmapkitError, humanSize, type Bmap } from '@bmapkit/bmap-format';
 import { peek } from '@bmapkit/decompress-stream';
 import { openImage, redactUrl, type ImageSource } from '@bmapkit/extent-source';
 import { dropCache, nativeAvailable } from '@bmapkit/native';
-import { compareDigests, digestStream, hashFileRanges, type RangeMismatch } from '@bmapkit/verifier';
+import { digestChecker, digestStream, hashFileRanges, type RangeMismatch } from '@bmapkit/verifier';
 import { findBmap } from '../copy/find-bmap.js';
 import { mappedChunks, prepareImage } from '../copy/pipeline.js';
 import { geometryLine } from '../bmap-lines.js';
@@ -42,13 +42,13 @@ async function run(target: string, o: VerifyCommandOptions, log: Logger, answer:
   const found = await findBmap(target, o.bmap, log);
   if (found === undefined) throw new BmapkitError('BMAP_MISSING', `no bmap found for '${redactUrl(target)}'; give it with --bmap`);
   const bmap = found.file.scan.bmap;
-  const checked = bmap.ranges.filter((r) => r.checksum !== undefined).length;
+  const checked = countChecksums(bmap);
   if (checked === 0) {
     throw new BmapkitError('BMAP_NO_CHECKSUMS', `bmap file '${redactUrl(found.path)}' has no range checksums, so there is nothing to verify against; create it without --no-checksum`);
   }
   if (o.json !== true) log.info(`verifying '${redactUrl(target)}' against bmap file '${redactUrl(found.path)}': ${geometryLine(bmap)}`);
 
-  const mismatches = compareDigests(bmap, image === undefined ? await deviceDigests(target, bmap) : await imageDigests(image, bmap, log));
+  const mismatches = image === undefined ? await deviceMismatches(target, bmap) : await imageMismatches(image, bmap, log);
   if (o.json === true) {
     answer({ event: 'verify', target: redactUrl(target), bmap: redactUrl(found.path), ranges: checked, mismatches, ok: mismatches.length === 0 });
   } else {
@@ -63,8 +63,22 @@ async function run(target: string, o: VerifyCommandOptions, log: Logger, answer:
   if (o.json !== true) log.info(`all ${checked} ranges of '${redactUrl(target)}' match the bmap`);
 }
 
-/** A block device, hashed in place by worker threads after its page cache is dropped, so that what is checked is the medium. */
-async function deviceDigests(path: string, bmap: Bmap): Promise<string[]> {
+/** Ranges that carry a checksum. */
+function countChecksums(bmap: Bmap): number {
+  let n = 0;
+  for (const r of bmap.ranges) if (r.checksum !== undefined) n += 1;
+  return n;
+}
+
+/** Every range of a local file or device whose digest differs, compared as each is hashed. */
+async function fileMismatches(path: string, bmap: Bmap): Promise<RangeMismatch[]> {
+  const checker = digestChecker(bmap);
+  await hashFileRanges(path, bmap, { algorithm: bmap.checksumType ?? 'sha256', keep: false, onDigest: checker.check });
+  return checker.mismatches();
+}
+
+/** A block device, hashed in place after its page cache is dropped, so that what is checked is the medium. */
+async function deviceMismatches(path: string, bmap: Bmap): Promise<RangeMismatch[]> {
   if (nativeAvailable()) {
     const h = await open(path, 'r');
     try {
@@ -73,7 +87,7 @@ async function deviceDigests(path: string, bmap: Bmap): Promise<string[]> {
       await h.close();
     }
   }
-  return hashFileRanges(path, bmap, { algorithm: bmap.checksumType ?? 'sha256' });
+  return fileMismatches(path, bmap);
 }
 
 /**
@@ -81,7 +95,7 @@ async function deviceDigests(path: string, bmap: Bmap): Promise<string[]> {
  * anything compressed (or stdin) is decoded, cut to the mapped ranges and
  * hashed as it streams (a raw remote image on a server with Range support: only its mapped ranges).
  */
-async function imageDigests(image: ImageSource, bmap: Bmap, log: Logger): Promise<string[]> {
+async function imageMismatches(image: ImageSource, bmap: Bmap, log: Logger): Promise<RangeMismatch[]> {
   const sniffed = await peek(image.stream(), 4096);
   const prepared = await prepareImage(image, sniffed.stream, (w) => log.warning(w));
   if (prepared.format === undefined && image.path !== undefined && image.size !== undefined) {
@@ -89,7 +103,9 @@ async function imageDigests(image: ImageSource, bmap: Bmap, log: Logger): Promis
     if (image.size < bmap.imageSize) {
       throw new BmapkitError('IMAGE_TRUNCATED', `'${image.name}' has ${image.size} bytes, but the bmap describes an image of ${bmap.imageSize} bytes`);
     }
-    return hashFileRanges(image.path, bmap, { algorithm: bmap.checksumType ?? 'sha256' });
+    return fileMismatches(image.path, bmap);
   }
-  return digestStream(await mappedChunks(prepared, bmap), bmap);
+  const checker = digestChecker(bmap);
+  await digestStream(await mappedChunks(prepared, bmap), bmap, { onDigest: checker.check });
+  return checker.mismatches();
 }

@@ -2,7 +2,7 @@ import { BmapkitError, mappedByteCount, type Bmap, type ImageChunk } from '@bmap
 import { decompress } from '@bmapkit/decompress-stream';
 import { selectRanges, type ImageSource } from '@bmapkit/extent-source';
 import { rangeWriter, type DestinationKind, type PositionedFile, type RangeWriter } from '@bmapkit/range-writer';
-import { compareDigests, hashFileRanges, readBack, verifyChecksums, type ReadBackFile } from '@bmapkit/verifier';
+import { digestChecker, hashFileRanges, readBack, verifyChecksums, type ReadBackFile } from '@bmapkit/verifier';
 
 export interface PreparedImage {
   image: ImageSource;
@@ -148,13 +148,16 @@ async function fusedCopy(plan: CopyPlan, bmap: Bmap, imagePath: string): Promise
     await handle.truncate(0);
     await handle.truncate(bmap.imageSize);
   }
-  const digests = await hashFileRanges(imagePath, bmap, {
+  const checker = digestChecker(bmap);
+  await hashFileRanges(imagePath, bmap, {
     algorithm: bmap.checksumType ?? 'sha256',
+    keep: false,
+    onDigest: checker.check,
     copyTo: { path: dest, dest, ...(file ? {} : { syncEvery: 6 << 20 }) },
     ...(plan.onProgress === undefined ? {} : { onProgress: (done: number) => plan.onProgress!(done, total) }),
     ...(plan.signal === undefined ? {} : { signal: plan.signal }),
   });
-  const bad = compareDigests(bmap, digests)[0];
+  const bad = checker.mismatches()[0];
   if (bad !== undefined) {
     throw new BmapkitError(
       'RANGE_CHECKSUM',

@@ -1,4 +1,4 @@
-import { rangeByteSpan, type BlockRange, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
+import { rangeByteSpan, type Bmap, type ImageChunk, type RangeList } from '@bmapkit/bmap-format';
 import type { HttpGetOptions } from './http-client.js';
 import { readSpan, type ByteSpanReader } from './resumable.js';
 
@@ -24,12 +24,12 @@ export interface FetchPlanOptions {
  * stay under `wasteFraction` of the mapped bytes, so the transfer is the
  * mapped bytes plus less than 1% whatever the layout; long ranges are split.
  */
-export function planSpans(ranges: readonly BlockRange[], geometry: Pick<Bmap, 'blockSize' | 'imageSize'>, options: FetchPlanOptions = {}): FetchSpan[] {
+export function planSpans(ranges: RangeList, geometry: Pick<Bmap, 'blockSize' | 'imageSize'>, options: FetchPlanOptions = {}): FetchSpan[] {
   const maxSpan = options.maxSpan ?? 16 << 20;
   const maxGap = options.maxGap ?? 256 << 10;
   const pieces: FetchSpan['pieces'] = [];
   for (let i = 0; i < ranges.length; i++) {
-    const { start, end } = rangeByteSpan(ranges[i]!, geometry);
+    const { start, end } = rangeByteSpan(ranges.at(i)!, geometry);
     for (let s = start; s < end; s += maxSpan) pieces.push({ range: i, start: s, end: Math.min(end, s + maxSpan) });
   }
   const mapped = pieces.reduce((n, p) => n + p.end - p.start, 0);
@@ -67,7 +67,7 @@ export interface FetchExtentsOptions extends FetchPlanOptions, HttpGetOptions {
  * several in flight, as ImageChunks in order: the remote counterpart of
  * readExtents. Each request resumes where it stopped if the connection drops.
  */
-export function fetchExtents(url: URL, ranges: readonly BlockRange[], geometry: Pick<Bmap, 'blockSize' | 'imageSize'>, options: FetchExtentsOptions = {}): ReadableStream<ImageChunk> {
+export function fetchExtents(url: URL, ranges: RangeList, geometry: Pick<Bmap, 'blockSize' | 'imageSize'>, options: FetchExtentsOptions = {}): ReadableStream<ImageChunk> {
   const spans = planSpans(ranges, geometry, options);
   const parallel = Math.max(1, options.parallel ?? 4);
   const readers: ByteSpanReader[] = [];

@@ -1,4 +1,4 @@
-import type { BlockRange, Bmap, ImageChunk } from '@bmapkit/bmap-format';
+import type { RangeList, Bmap, ImageChunk } from '@bmapkit/bmap-format';
 import { httpGet, type HttpGetOptions } from './http-client.js';
 import { httpError, statusText } from './http-errors.js';
 import { fetchExtents } from './fetch-extents.js';
@@ -12,7 +12,7 @@ export interface HttpImage {
   /** The bytes from the start (the response already open; resumed after a drop). */
   stream(): ReadableStream<Uint8Array>;
   /** Only the mapped ranges, by Range requests; undefined when the server ignores ranges. */
-  extents(ranges: readonly BlockRange[], geometry: Pick<Bmap, 'blockSize' | 'imageSize'>): ReadableStream<ImageChunk> | undefined;
+  extents(ranges: RangeList, geometry: Pick<Bmap, 'blockSize' | 'imageSize'>): ReadableStream<ImageChunk> | undefined;
 }
 
 /** Bytes asked for by the first request: enough to recognise any format. */

@@ -1,0 +1,59 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * How long Ctrl-C takes to end a copy: an image of two 1 GiB ranges (each
+ * range is one hash chain; before the pool jobs could be cancelled, a whole
+ * range held a thread), copied raw (the fused path) and as .zst or .gz (the
+ * stream path); SIGINT once DEST has `after` MiB, then the time until the
+ * process is gone, DEST removed.
+ */
+export function cancelBench(o: { repo: string; dir: string; destDir: string; runs: number; log: (s: string) => void }): string {
+  mkdirSync(o.dir, { recursive: true });
+  const image = join(o.dir, 'two-1G-ranges.img');
+  const cli = join(o.repo, 'apps', 'cli', 'dist', 'bmaptool.js');
+  if (!existsSync(image)) {
+    o.log(`writing ${image} (4 GiB, two 1 GiB ranges of data) ...`);
+    const fd = openSync(image, 'w');
+    ftruncateSync(fd, 4 << 30);
+    const chunk = Buffer.alloc(8 << 20);
+    for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 131 + (i >>> 13)) & 0xff;
+    for (const start of [512 << 20, 2560 << 20]) for (let off = 0; off < 1 << 30; off += chunk.length) writeSync(fd, chunk, 0, chunk.length, start + off);
+    closeSync(fd);
+    spawnSync(process.execPath, [cli, 'create', '-o', `${image}.bmap`, image], { stdio: 'inherit' });
+  }
+  const images: Array<[string, string]> = [['raw (fused)', image]];
+  const zst = `${image}.zst`;
+  if (existsSync(zst) || spawnSync('sh', ['-c', `zstd -q -T0 -1 -c '${image}' > '${zst}'`]).status === 0) images.push(['.zst (stream)', zst]);
+  const lines = ['path            SIGINT -> exit (ms), each run'];
+  for (const [name, src] of images) {
+    const times: number[] = [];
+    for (let run = 0; run < o.runs; run++) times.push(interruptOnce(cli, src, `${image}.bmap`, join(o.destDir, 'bench-cancel.out')));
+    lines.push(`${name.padEnd(15)} ${times.map((t) => t.toFixed(0)).join(', ')}`);
+  }
+  return lines.join('\n');
+}
+
+/** One copy, interrupted once 64 MiB are written; the milliseconds from the signal to the exit. */
+function interruptOnce(cli: string, image: string, bmap: string, dest: string): number {
+  rmSync(dest, { force: true });
+  const started = Date.now();
+  const child = spawn(process.execPath, [cli, '-q', 'copy', '--bmap', bmap, image, dest], { stdio: 'ignore' });
+  const allocated = () => {
+    try {
+      return statSync(dest).blocks * 512;
+    } catch {
+      return 0;
+    }
+  };
+  const wait = new Int32Array(new SharedArrayBuffer(4));
+  while (allocated() < 64 << 20 && child.exitCode === null && Date.now() - started < 60_000) Atomics.wait(wait, 0, 0, 5);
+  const t0 = process.hrtime.bigint();
+  child.kill('SIGINT');
+  const r = spawnSync('sh', ['-c', `while kill -0 ${child.pid} 2>/dev/null; do sleep 0.005; done`]);
+  if (r.status !== 0) throw new Error('could not wait for the copy');
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (existsSync(dest)) throw new Error(`the interrupted copy left ${dest}`);
+  return ms;
+}
