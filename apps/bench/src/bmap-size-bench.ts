@@ -58,5 +58,5 @@ async function writeBmap(path: string, n: number): Promise<void> {
   for await (const piece of serializeBmapStream(bmap) as unknown as AsyncIterable<Uint8Array>) {
     if (!out.write(piece)) await new Promise((r) => out.once('drain', r));
   }
-  await new Promise<void>((r, j) => out.end((e?: Error) => (e ? j(e) : r())));
+  await new Promise<void>((resolve) => out.end(resolve));
 }
