@@ -56,7 +56,7 @@ async function writeBmap(path: string, n: number): Promise<void> {
   const bmap = { version: '2.0', imageSize: 2 * n * 512, blockSize: 512, blocksCount: 2 * n, mappedBlocksCount: n, checksumType: 'sha256', ranges };
   const out = createWriteStream(path);
   for await (const piece of serializeBmapStream(bmap) as unknown as AsyncIterable<Uint8Array>) {
-    if (!out.write(piece)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(piece)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolve) => out.end(resolve));
 }
