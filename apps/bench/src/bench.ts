@@ -24,12 +24,13 @@ for (let i = 0; i < rest.length; i++) {
   if (k === 'no-sha-ext') opts[k] = 'yes';
   else opts[k] = rest[++i] ?? '';
 }
-if (command !== 'create' && command !== 'copy' && command !== 'bmap-size' && command !== 'cancel') {
+if (!['create', 'copy', 'bmap-size', 'cancel', 'fuzz'].includes(command ?? '')) {
   console.error(
     'usage: pnpm bench create|copy [--kind fs-like|random-sparse] [--size 4G] [--mapped 660M] [--runs 5] [--dir DIR] [--json FILE] [--no-sha-ext]\n' +
       '       copy also takes [--formats raw,zst,gz,xz] [--dest-dir /dev/shm] [--dest loop] (a loop device over a file in --dest-dir; root)\n' +
       '       pnpm bench bmap-size [--ranges 1000000] [--dir DIR] [--dest-dir /dev/shm]   (peak RSS of check, verify, copy against the bmap\'s size)\n' +
-      '       pnpm bench cancel [--runs 3] [--dir DIR] [--dest-dir /dev/shm]   (Ctrl-C to exit, two 1 GiB ranges)',
+      '       pnpm bench cancel [--runs 3] [--dir DIR] [--dest-dir /dev/shm]   (Ctrl-C to exit, two 1 GiB ranges)\n' +
+      '       pnpm bench fuzz [--seconds 600] [--seed 1]   (libFuzzer + ASan on the decoders and FIEMAP, then the test suites on an ASan build of the addon)',
   );
   process.exit(2);
 }
@@ -38,6 +39,12 @@ const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 if (command === 'bmap-size') {
   console.log(await bmapSizeBench({ repo, dir: opts['dir']!, ranges: Number(opts['ranges'] ?? 1_000_000), destDir: opts['dest-dir'] ?? '/dev/shm', log }));
   process.exit(0);
+}
+if (command === 'fuzz') {
+  const fuzz = join(repo, 'tools', 'fuzz.mjs');
+  const a = spawnSync(process.execPath, [fuzz, '--seconds', opts['seconds'] ?? '600', '--seed', opts['seed'] ?? '1'], { stdio: 'inherit' });
+  const b = spawnSync(process.execPath, [fuzz, '--addon-tests'], { stdio: 'inherit' });
+  process.exit(a.status === 0 && b.status === 0 ? 0 : 1);
 }
 if (command === 'cancel') {
   console.log(cancelBench({ repo, dir: opts['dir']!, destDir: opts['dest-dir'] ?? '/dev/shm', runs: Number(opts['runs'] ?? 3), log }));

@@ -16,10 +16,11 @@ export function cancelBench(o: { repo: string; dir: string; destDir: string; run
   if (!existsSync(image)) {
     o.log(`writing ${image} (4 GiB, two 1 GiB ranges of data) ...`);
     const fd = openSync(image, 'w');
-    ftruncateSync(fd, 4 << 30);
+    const GiB = 1024 ** 3;
+    ftruncateSync(fd, 4 * GiB);
     const chunk = Buffer.alloc(8 << 20);
     for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 131 + (i >>> 13)) & 0xff;
-    for (const start of [512 << 20, 2560 << 20]) for (let off = 0; off < 1 << 30; off += chunk.length) writeSync(fd, chunk, 0, chunk.length, start + off);
+    for (const start of [GiB / 2, 2.5 * GiB]) for (let off = 0; off < GiB; off += chunk.length) writeSync(fd, chunk, 0, chunk.length, start + off);
     closeSync(fd);
     spawnSync(process.execPath, [cli, 'create', '-o', `${image}.bmap`, image], { stdio: 'inherit' });
   }

@@ -26,8 +26,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <linux/fs.h>
-#include <linux/fiemap.h>
 #include "decoders.h"
+#include "extents.h"
 #include "errno-name.h"
 #include "digest.h"
 #include "hash-chains.h"
@@ -107,34 +107,18 @@ static napi_value Fiemap(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "fiemap: bad window or extent count");
     return NULL;
   }
-  size_t size = sizeof(struct fiemap) + (size_t)max * sizeof(struct fiemap_extent);
-  struct fiemap *fm = calloc(1, size);
-  if (fm == NULL) return throw_errno(env, "fiemap", ENOMEM);
-  fm->fm_start = (uint64_t)start;
-  fm->fm_length = (uint64_t)length;
-  fm->fm_flags = sync ? FIEMAP_FLAG_SYNC : 0;
-  fm->fm_extent_count = (uint32_t)max;
-  if (ioctl((int)fd, FS_IOC_FIEMAP, fm) < 0) {
-    int e = errno;
-    free(fm);
-    return throw_errno(env, "FIEMAP ioctl", e);
-  }
-  /* With fm_extent_count 0 the kernel only counts the extents; never read
-   * more entries than were allocated. */
-  uint32_t n = fm->fm_mapped_extents < fm->fm_extent_count ? fm->fm_mapped_extents : fm->fm_extent_count;
+  double *triples;
+  uint32_t n;
+  int e = fiemap_extents((int)fd, (uint64_t)start, (uint64_t)length, (uint32_t)max, sync, &triples, &n);
+  if (e != 0) return throw_errno(env, e == ENOMEM ? "fiemap" : "FIEMAP ioctl", e);
   napi_value buffer, array;
   void *data;
   if (napi_create_arraybuffer(env, (size_t)n * 3 * sizeof(double), &data, &buffer) != napi_ok) {
-    free(fm);
+    free(triples);
     return NULL;
   }
-  double *out = data;
-  for (uint32_t i = 0; i < n; i++) {
-    out[3 * i] = (double)fm->fm_extents[i].fe_logical;
-    out[3 * i + 1] = (double)fm->fm_extents[i].fe_length;
-    out[3 * i + 2] = (double)fm->fm_extents[i].fe_flags;
-  }
-  free(fm);
+  memcpy(data, triples, (size_t)n * 3 * sizeof(double));
+  free(triples);
   napi_create_typedarray(env, napi_float64_array, (size_t)n * 3, buffer, 0, &array);
   return array;
 }

@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "decoders-internal.h"
+#include "decoders-napi.h"
 #include "errno-name.h"
 
 #define IN_MAX 16

@@ -1,4 +1,4 @@
-/* Shared by decoders.c (opening, closing, decoding a batch), gzip-decoder.c and decoder-thread.c (the thread that runs the batches). */
+/* Shared by decoders.c (opening, closing, decoding a batch), gzip-decoder.c and decoder-thread.c (the thread that runs the batches); no N-API in it (decoders-napi.h has that). */
 #ifndef BMAPKIT_DECODERS_INTERNAL_H
 #define BMAPKIT_DECODERS_INTERNAL_H
 #include <stddef.h>
@@ -7,8 +7,6 @@
 #include <lzma.h>
 #define HAVE_LZMA 1
 #endif
-
-#include <node_api.h>
 
 enum kind { KIND_ZSTD, KIND_XZ, KIND_GZIP };
 typedef struct decoder_thread decoder_thread;
@@ -49,10 +47,7 @@ void gzip_close(decoder *d);
 /* One inflate call, as step() in decoders.c; returns 0, or -1 with b->error set. */
 int gzip_step(batch *b, int *end);
 
-/* Throws an Error with this code; returns NULL (decoders.c). */
-napi_value throw_code(napi_env env, const char *code, const char *msg);
-
-/* decoder-thread.c: stops a decoder's thread (if any) and frees what it held. */
-void decoder_thread_stop(napi_env env, decoder *d);
-void decoder_thread_register(napi_env env, napi_value exports);
+/* decoders.c: set up (0, or -1 with *code and *msg) and free a decoder's library state. */
+int decoder_init(decoder *d, const char *kind, unsigned threads, const char **code, const char **msg);
+void decoder_release(decoder *d);
 #endif

@@ -5,10 +5,8 @@
  * builds and loads on a machine without these libraries (or their headers)
  * and decompress-stream then runs the external program instead.
  *
- *   decoderOpen(kind, threads)   -> handle ("zstd", "xz" or "gzip"); throws ENOLIB
- *       when the library cannot be loaded
- *   decoderClose(handle)         frees the decoder, stopping its thread
- *       (also done by the GC)
+ * No N-API here (decoders-napi.c has decoderOpen and decoderClose), so that
+ * the fuzzer (fuzz/decode-fuzz.c) links this file as it is.
  *
  * decode_batch() decodes from input into a batch of output a piece at a
  * time: until the output is full, the input is used up, or (finish: no more
@@ -19,13 +17,11 @@
  * (corrupt), ETRUNC (xz: cut off) or ENOMEM. decoder-thread.c runs it.
  */
 #define _GNU_SOURCE
-#include <node_api.h>
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "decoders.h"
 #include "decoders-internal.h"
 
 /* The part of zstd's stable API used here (zstd.h need not be installed). */
@@ -84,69 +80,30 @@ static int load_xz(void) {
 }
 #endif
 
-static void close_decoder(napi_env env, decoder *d) {
-  decoder_thread_stop(env, d);
-  if (!d->open) return;
-  d->open = 0;
-  if (d->kind == KIND_ZSTD) zstd.free(d->zds);
-  else if (d->kind == KIND_GZIP) gzip_close(d);
-#ifdef HAVE_LZMA
-  else xz.end(&d->strm);
-#endif
-}
-
-static void finalize(napi_env env, void *data, void *hint) {
-  (void)hint;
-  decoder *d = data;
-  close_decoder(env, d);
-  free(d);
-}
-
-napi_value throw_code(napi_env env, const char *code, const char *msg) {
-  napi_throw_error(env, code, msg);
-  return NULL;
-}
-
-static napi_value DecoderOpen(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  char kind[8];
-  size_t len;
-  uint32_t threads = 1;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
-      napi_get_value_string_utf8(env, argv[0], kind, sizeof kind, &len) != napi_ok || napi_get_value_uint32(env, argv[1], &threads) != napi_ok)
-    return throw_code(env, "EINVAL", "decoderOpen(kind, threads)");
-  decoder *d = calloc(1, sizeof *d);
-  if (d == NULL) return throw_code(env, "ENOMEM", "out of memory");
+/*
+ * Sets up a decoder of `kind` ("zstd", "xz" or "gzip"; xz with up to
+ * `threads` threads); 0, or -1 with *code and *msg saying why (ENOLIB: the
+ * library cannot be loaded; ENOMEM).
+ */
+int decoder_init(decoder *d, const char *kind, unsigned threads, const char **code, const char **msg) {
+  *code = "ENOLIB";
   if (strcmp(kind, "zstd") == 0) {
-    if (!load_zstd()) {
-      free(d);
-      return throw_code(env, "ENOLIB", "libzstd.so.1 cannot be loaded");
-    }
+    if (!load_zstd()) return *msg = "libzstd.so.1 cannot be loaded", -1;
     d->kind = KIND_ZSTD;
     d->zds = zstd.create();
-    if (d->zds == NULL) {
-      free(d);
-      return throw_code(env, "ENOMEM", "ZSTD_createDStream failed");
-    }
+    if (d->zds == NULL) return *code = "ENOMEM", *msg = "ZSTD_createDStream failed", -1;
     /* Accept long-distance windows (zstd --long=31), as `zstd -d --long=31` would;
      * the memory is taken only by frames that ask for it. */
     if (zstd.set_parameter != NULL) zstd.set_parameter(d->zds, ZSTD_D_WINDOW_LOG_MAX, 31);
-  }
-  else if (strcmp(kind, "gzip") == 0) {
+  } else if (strcmp(kind, "gzip") == 0) {
     d->kind = KIND_GZIP;
     int r = gzip_open(d);
-    if (r != 0) {
-      free(d);
-      return r == -1 ? throw_code(env, "ENOLIB", "zlib's inflate cannot be found") : throw_code(env, "ENOMEM", "cannot start the gzip decoder");
-    }
+    if (r == -1) return *msg = "zlib's inflate cannot be found", -1;
+    if (r != 0) return *code = "ENOMEM", *msg = "cannot start the gzip decoder", -1;
   }
 #ifdef HAVE_LZMA
   else if (strcmp(kind, "xz") == 0) {
-    if (!load_xz()) {
-      free(d);
-      return throw_code(env, "ENOLIB", "liblzma.so.5 cannot be loaded");
-    }
+    if (!load_xz()) return *msg = "liblzma.so.5 cannot be loaded", -1;
     d->kind = KIND_XZ;
     lzma_stream init = LZMA_STREAM_INIT;
     d->strm = init;
@@ -163,24 +120,25 @@ static napi_value DecoderOpen(napi_env env, napi_callback_info info) {
     } else {
       r = xz.decoder(&d->strm, UINT64_MAX, LZMA_CONCATENATED);
     }
-    if (r != LZMA_OK) {
-      free(d);
-      return throw_code(env, "ENOMEM", "cannot start the xz decoder");
-    }
+    if (r != LZMA_OK) return *code = "ENOMEM", *msg = "cannot start the xz decoder", -1;
   }
 #endif
   else {
-    free(d);
-    return throw_code(env, "ENOLIB", "this build of the addon has no decoder of that kind");
+    return *msg = "this build of the addon has no decoder of that kind", -1;
   }
   d->open = 1;
-  napi_value handle;
-  if (napi_create_external(env, d, finalize, NULL, &handle) != napi_ok) {
-    close_decoder(env, d);
-    free(d);
-    return throw_code(env, "ENOMEM", "napi_create_external failed");
-  }
-  return handle;
+  return 0;
+}
+
+/* Frees what the library holds (the thread, if any, must be stopped first). */
+void decoder_release(decoder *d) {
+  if (!d->open) return;
+  d->open = 0;
+  if (d->kind == KIND_ZSTD) zstd.free(d->zds);
+  else if (d->kind == KIND_GZIP) gzip_close(d);
+#ifdef HAVE_LZMA
+  else xz.end(&d->strm);
+#endif
 }
 
 /* One library call; returns 0, or -1 with j->error set. */
@@ -282,21 +240,3 @@ void decode_batch(batch *j) {
   }
 }
 
-static napi_value DecoderClose(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  decoder *d;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_external(env, argv[0], (void **)&d) != napi_ok)
-    return throw_code(env, "EINVAL", "decoderClose(handle)");
-  close_decoder(env, d);
-  return NULL;
-}
-
-void decoders_register(napi_env env, napi_value exports) {
-  napi_property_descriptor props[] = {
-    {"decoderOpen", NULL, DecoderOpen, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"decoderClose", NULL, DecoderClose, NULL, NULL, NULL, napi_enumerable, NULL},
-  };
-  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
-  decoder_thread_register(env, exports);
-}
