@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -37,19 +37,27 @@ const until = async (what: string, ok: () => boolean, ms = 20_000) => {
 /** Feeds the first part of the image, so that the copy starts writing and then waits for more. */
 const feedPart = (child: ChildProcess) => child.stdin!.write(gz.subarray(0, gz.length >> 2));
 
+/** A copy from a pipe the test writes to, its stderr collected; `feedPart` starts it writing. */
+function copyFromPipe(dest: string, args: string[] = [], stdout: 'pipe' | 'ignore' = 'ignore') {
+  const child = spawn(process.execPath, [BIN, 'copy', ...args, '--bmap', bmap, '-', dest], { stdio: ['pipe', stdout, 'pipe'] });
+  const out = { stderr: '' };
+  child.stderr!.on('data', (b: Buffer) => (out.stderr += b.toString()));
+  child.stdin!.on('error', () => undefined); // the copy may end before reading all it was fed
+  const exited = new Promise<[number | null, string | null]>((r) => child.on('exit', (code, sig) => r([code, sig])));
+  const started = () => until('the copy to start writing', () => existsSync(dest) && /copying image/.test(out.stderr));
+  return { child, out, exited, started };
+}
+
 describe('signals: the cleanup runs to its end, once', () => {
   for (const [signal, status] of [['SIGHUP', 129], ['SIGTERM', 143], ['SIGINT', 130]] as const) {
     it(`${signal} mid-copy removes the DEST it created and exits ${status}`, async () => {
       const dest = join(dir, `${signal}.img`);
-      const child = spawn(process.execPath, [BIN, 'copy', '--bmap', bmap, '-', dest], { stdio: ['pipe', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-      feedPart(child);
-      await until('the copy to start writing', () => existsSync(dest) && /copying image/.test(stderr));
-      child.kill(signal);
-      expect(await exited).toBe(status);
-      expect(stderr).toMatch(/ERROR: interrupted, exiting\n$/);
+      const c = copyFromPipe(dest);
+      feedPart(c.child);
+      await c.started();
+      c.child.kill(signal);
+      expect(await c.exited).toEqual([status, null]);
+      expect(c.out.stderr).toMatch(/ERROR: interrupted, exiting\n$/);
       expect(existsSync(dest)).toBe(false);
     });
   }
@@ -59,19 +67,15 @@ describe('signals: the cleanup runs to its end, once', () => {
     // come, once the first is handled the rest change nothing)
     for (const gap of [0, 10, 30, 50]) {
       const dest = join(dir, `twice-${gap}.img`);
-      const child = spawn(process.execPath, [BIN, 'copy', '--bmap', bmap, '-', dest], { stdio: ['pipe', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-      child.stdin!.on('error', () => undefined);
-      const exited = new Promise<[number | null, string | null]>((r) => child.on('exit', (code, sig) => r([code, sig])));
-      feedPart(child);
-      await until('the copy to start writing', () => existsSync(dest) && /copying image/.test(stderr));
-      child.kill('SIGHUP');
+      const c = copyFromPipe(dest);
+      feedPart(c.child);
+      await c.started();
+      c.child.kill('SIGHUP');
       await new Promise((r) => setTimeout(r, gap));
-      child.kill('SIGINT');
-      child.kill('SIGINT');
-      expect(await exited, `second signal after ${gap} ms`).toEqual([129, null]);
-      expect(stderr.match(/interrupted, exiting/g)).toHaveLength(1);
+      c.child.kill('SIGINT');
+      c.child.kill('SIGINT');
+      expect(await c.exited, `second signal after ${gap} ms`).toEqual([129, null]);
+      expect(c.out.stderr.match(/interrupted, exiting/g)).toHaveLength(1);
       expect(existsSync(dest)).toBe(false);
     }
   });
@@ -80,10 +84,7 @@ describe('signals: the cleanup runs to its end, once', () => {
 describe('closed pipes and full disks: a clean end, no stack trace', () => {
   it('a --json reader that goes away (EPIPE) ends the copy: DEST removed, exit 141', async () => {
     const dest = join(dir, 'epipe.img');
-    const child = spawn(process.execPath, [BIN, 'copy', '--json', '--bmap', bmap, '-', dest], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const { child, out, exited } = copyFromPipe(dest, ['--json'], 'pipe');
     let events = '';
     child.stdout!.on('data', (b: Buffer) => (events += b.toString()));
     feedPart(child);
@@ -96,41 +97,32 @@ describe('closed pipes and full disks: a clean end, no stack trace', () => {
       if (next > at) child.stdin!.write(gz.subarray(at, next), () => undefined);
       at = next;
     }, 20);
-    child.stdin!.on('error', () => undefined);
-    const status = await exited;
+    const [status] = await exited;
     clearInterval(feeder);
     expect(status).toBe(141);
-    expect(stderr).not.toMatch(/EPIPE|^\s+at /m);
+    expect(out.stderr).not.toMatch(/EPIPE|^\s+at /m);
     expect(existsSync(dest)).toBe(false);
   });
 
   it('a stderr reader that goes away ends the copy at its next message (exit 141), DEST removed', async () => {
     const dest = join(dir, 'epipe2.img');
-    const child = spawn(process.execPath, [BIN, 'copy', '--bmap', bmap, '-', dest], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const { child, exited, started } = copyFromPipe(dest);
     feedPart(child);
-    await until('the copy to start writing', () => existsSync(dest) && /copying image/.test(stderr));
+    await started();
     child.stderr!.destroy();
-    child.stdin!.on('error', () => undefined);
     child.stdin!.end(gz.subarray(gz.length >> 2)); // the rest: the next message ("synchronizing") meets the closed pipe
-    expect(await exited).toBe(141);
+    expect((await exited)[0]).toBe(141);
     expect(existsSync(dest)).toBe(false);
   });
 
   it('an error reported on a stderr whose reader went away: still one clean end (exit 1), DEST removed', async () => {
     const dest = join(dir, 'epipe3.img');
-    const child = spawn(process.execPath, [BIN, 'copy', '--bmap', bmap, '-', dest], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const { child, exited, started } = copyFromPipe(dest);
     feedPart(child);
-    await until('the copy to start writing', () => existsSync(dest) && /copying image/.test(stderr));
+    await started();
     child.stderr!.destroy();
-    child.stdin!.on('error', () => undefined);
     child.stdin!.end(Buffer.from('this is not the rest of the gzip stream'));
-    expect(await exited).toBe(1);
+    expect((await exited)[0]).toBe(1);
     expect(existsSync(dest)).toBe(false);
   });
 
@@ -181,6 +173,23 @@ describe('closed pipes and full disks: a clean end, no stack trace', () => {
     }
   });
 
+  it.skipIf(process.getuid?.() !== 0)('create -o onto a full filesystem: one error line, and no file left behind (temporary or final)', () => {
+    const img = join(dir, 'full-fs.raw');
+    sparseImage(img, 1 << 20, [1, 2, 3]);
+    const mnt = join(dir, 'tiny');
+    execFileSync('mkdir', ['-p', mnt]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', mnt]);
+    try {
+      writeFileSync(join(mnt, 'filler'), Buffer.alloc(16 << 10, 1)); // the filesystem is now full
+      const r = spawnSync(process.execPath, [BIN, 'create', '-o', join(mnt, 'out.bmap'), img], { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^bmaptool: ERROR: cannot (write|open) the output file '.*out\.bmap': no space left on device\n$/);
+      expect(readdirSync(mnt)).toEqual(['filler']);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+  });
+
   it('create: a reader of stdout that goes away ends it with exit 141 and no stack trace', () => {
     const img = join(dir, 'many.raw');
     sparseImage(img, 64 << 20, Array.from({ length: 8192 }, (_, i) => i * 2)); // 8192 ranges: a bmap of ~900 KiB
@@ -204,19 +213,15 @@ describe.skipIf(!support.ok)('signals on a block device: tuning restored', () =>
     loop = attachLoop(backing);
     writeFileSync(sysfs(loop.dev, 'queue/scheduler'), 'mq-deadline');
     writeFileSync(sysfs(loop.dev, 'bdi/max_ratio'), '100');
-    const child = spawn(process.execPath, [BIN, 'copy', '--bmap', bmap, '-', loop.dev], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.stdin!.on('error', () => undefined);
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const { child, out, exited } = copyFromPipe(loop.dev);
     feedPart(child);
     await until('the tuning', () => readFileSync(sysfs(loop!.dev, 'bdi/max_ratio'), 'utf8').trim() === '1');
     await until('the first block written', () => readFileSync(loop!.dev).subarray(0, 4096).some((b) => b !== 0xaa));
     child.kill('SIGHUP');
     await new Promise((r) => setTimeout(r, 15));
     child.kill('SIGINT');
-    expect(await exited).toBe(129);
-    expect(stderr).toMatch(/\nbmaptool: ERROR: interrupted, exiting\nbmaptool: ERROR: '.*' was partly overwritten and does not hold a complete image\n$/);
+    expect((await exited)[0]).toBe(129);
+    expect(out.stderr).toMatch(/\nbmaptool: ERROR: interrupted, exiting\nbmaptool: ERROR: '.*' was partly overwritten and does not hold a complete image\n$/);
     expect(readFileSync(sysfs(loop.dev, 'queue/scheduler'), 'utf8')).toMatch(/\[mq-deadline\]/);
     expect(readFileSync(sysfs(loop.dev, 'bdi/max_ratio'), 'utf8').trim()).toBe('100');
   });

@@ -36,21 +36,25 @@ export type { CopyOptions };
 export async function copy(imagePath: string, destPath: string, o: CopyOptions, log: Logger, io: CopyIO): Promise<void> {
   const emit = o.json === true ? (event: Record<string, unknown>) => void io.stdout.write(`${JSON.stringify(event)}\n`) : undefined;
   try {
-    await run(imagePath, destPath, o, log, io, emit);
+    await run({ imagePath, destPath, o, log, io, emit });
   } catch (e) {
     emit?.({ event: 'error', ...errorObject(e) });
     throw e;
   }
 }
 
-async function run(
-  imagePath: string,
-  destPath: string,
-  o: CopyOptions,
-  log: Logger,
-  io: CopyIO,
-  emit: ((event: Record<string, unknown>) => void) | undefined,
-): Promise<void> {
+/** What every step of a copy is told: the arguments as given, where to report. */
+interface CopyRun {
+  imagePath: string;
+  destPath: string;
+  o: CopyOptions;
+  log: Logger;
+  io: CopyIO;
+  emit: ((event: Record<string, unknown>) => void) | undefined;
+}
+
+async function run(ctx: CopyRun): Promise<void> {
+  const { imagePath, destPath, o, log, emit } = ctx;
   checkConflicts(o);
   emit?.({ event: 'start', image: redactUrl(imagePath), dest: destPath });
   const image = await openImage(imagePath);
@@ -71,7 +75,7 @@ async function run(
     refuseBmapAsImage(image.name, sniffed.head);
     const prepared = await prepareImage(image, sniffed.stream, (w) => log.warning(w));
     source = prepared.stream;
-    await copyPrepared(image, prepared, imagePath, destPath, o, log, io, emit);
+    await copyPrepared(ctx, image, prepared);
   } finally {
     unregister();
     await stopReading();
@@ -79,16 +83,8 @@ async function run(
 }
 
 /** The rest of the copy, once the image is open and its format known. */
-async function copyPrepared(
-  image: ImageSource,
-  prepared: PreparedImage,
-  imagePath: string,
-  destPath: string,
-  o: CopyOptions,
-  log: Logger,
-  io: CopyIO,
-  emit: ((event: Record<string, unknown>) => void) | undefined,
-): Promise<void> {
+async function copyPrepared(ctx: CopyRun, image: ImageSource, prepared: PreparedImage): Promise<void> {
+  const { imagePath, destPath, o, log, io, emit } = ctx;
 
   const found = o.nobmap === true ? undefined : await findBmap(imagePath, o.bmap, log);
   const bmap: Bmap | undefined = found?.file.scan.bmap;
