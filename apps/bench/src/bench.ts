@@ -47,7 +47,7 @@ if (command === 'fuzz') {
   process.exit(a.status === 0 && b.status === 0 ? 0 : 1);
 }
 if (command === 'cancel') {
-  console.log(cancelBench({ repo, dir: opts['dir']!, destDir: opts['dest-dir'] ?? '/dev/shm', runs: Number(opts['runs'] ?? 3), log }));
+  console.log(await cancelBench({ repo, dir: opts['dir']!, destDir: opts['dest-dir'] ?? '/dev/shm', runs: Number(opts['runs'] ?? 3), log }));
   process.exit(0);
 }
 const workload: Workload = { kind: opts['kind'] as Workload['kind'], size: opts['size']!, mapped: opts['mapped']!, seed: Number(opts['seed']) };

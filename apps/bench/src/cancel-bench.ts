@@ -9,7 +9,7 @@ import { join } from 'node:path';
  * stream path); SIGINT once DEST has `after` MiB, then the time until the
  * process is gone, DEST removed.
  */
-export function cancelBench(o: { repo: string; dir: string; destDir: string; runs: number; log: (s: string) => void }): string {
+export async function cancelBench(o: { repo: string; dir: string; destDir: string; runs: number; log: (s: string) => void }): Promise<string> {
   mkdirSync(o.dir, { recursive: true });
   const image = join(o.dir, 'two-1G-ranges.img');
   const cli = join(o.repo, 'apps', 'cli', 'dist', 'bmaptool.js');
@@ -30,17 +30,18 @@ export function cancelBench(o: { repo: string; dir: string; destDir: string; run
   const lines = ['path            SIGINT -> exit (ms), each run'];
   for (const [name, src] of images) {
     const times: number[] = [];
-    for (let run = 0; run < o.runs; run++) times.push(interruptOnce(cli, src, `${image}.bmap`, join(o.destDir, 'bench-cancel.out')));
+    for (let run = 0; run < o.runs; run++) times.push(await interruptOnce(cli, src, `${image}.bmap`, join(o.destDir, 'bench-cancel.out')));
     lines.push(`${name.padEnd(15)} ${times.map((t) => t.toFixed(0)).join(', ')}`);
   }
   return lines.join('\n');
 }
 
 /** One copy, interrupted once 64 MiB are written; the milliseconds from the signal to the exit. */
-function interruptOnce(cli: string, image: string, bmap: string, dest: string): number {
+async function interruptOnce(cli: string, image: string, bmap: string, dest: string): Promise<number> {
   rmSync(dest, { force: true });
   const started = Date.now();
   const child = spawn(process.execPath, [cli, '-q', 'copy', '--bmap', bmap, image, dest], { stdio: 'ignore' });
+  const exited = new Promise<bigint>((resolve) => child.on('exit', () => resolve(process.hrtime.bigint())));
   const allocated = () => {
     try {
       return statSync(dest).blocks * 512;
@@ -48,13 +49,11 @@ function interruptOnce(cli: string, image: string, bmap: string, dest: string): 
       return 0;
     }
   };
-  const wait = new Int32Array(new SharedArrayBuffer(4));
-  while (allocated() < 64 << 20 && child.exitCode === null && Date.now() - started < 60_000) Atomics.wait(wait, 0, 0, 5);
+  while (allocated() < 64 << 20 && child.exitCode === null && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 2));
+  if (child.exitCode !== null) throw new Error('the copy ended before it could be interrupted: use a larger image');
   const t0 = process.hrtime.bigint();
   child.kill('SIGINT');
-  const r = spawnSync('sh', ['-c', `while kill -0 ${child.pid} 2>/dev/null; do sleep 0.005; done`]);
-  if (r.status !== 0) throw new Error('could not wait for the copy');
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const ms = Number((await exited) - t0) / 1e6;
   if (existsSync(dest)) throw new Error(`the interrupted copy left ${dest}`);
   return ms;
 }
