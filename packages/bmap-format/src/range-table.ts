@@ -107,6 +107,11 @@ export class RangeTable implements RangeList {
     return this.#chunks.length * this.#chunkBytes();
   }
 
+  /** Bytes of chunks held in memory now (at most the budget, or two chunks). */
+  get residentBytes(): number {
+    return this.#resident * this.#chunkBytes();
+  }
+
   /** Releases the temporary file, if any (also done when the table is garbage). */
   dispose(): void {
     if (this.#spill) {

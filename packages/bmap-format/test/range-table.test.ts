@@ -38,13 +38,16 @@ describe('RangeTable', () => {
     const list = ranges(300_000, (i) => sum(i % 1000));
     const t = fill(list, 2 << 20); // about 40000 ranges' worth in memory
     expect(t.bytes).toBeGreaterThan(4 * (2 << 20));
+    expect(t.residentBytes).toBeLessThanOrEqual(2 << 20);
     expect([...t]).toEqual(list);
+    expect(t.residentBytes).toBeLessThanOrEqual(2 << 20);
     let seed = 5;
     for (let k = 0; k < 2000; k++) {
       seed = (seed * 1103515245 + 12345) >>> 0;
       const i = seed % list.length;
       expect(t.at(i)).toEqual(list[i]);
     }
+    expect(t.residentBytes).toBeLessThanOrEqual(2 << 20);
     t.dispose();
   });
 
