@@ -11,5 +11,8 @@ export function projectConfig(options = {}) {
     sourcemap: true,
     clean: options.clean ?? true,
     target: 'node20',
+    // keep `node:fs`, not `fs`: a bundler or a userland package named like a
+    // built-in can never be picked up in its place
+    removeNodeProtocol: false,
   });
 }

@@ -2,6 +2,7 @@
 // timeouts for tests on real files and tools, and the reporters that feed
 // tools/test-summary.mjs.
 import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
 import { reporters } from './vitest-reporters.js';
 
 export function projectTestConfig() {
@@ -14,6 +15,7 @@ export function projectTestConfig() {
       // 10 s (remote.test.ts did). They get the tests' allowance.
       hookTimeout: 60_000,
       reporters: reporters(),
+      globalSetup: [fileURLToPath(new URL('./vitest-global-setup.js', import.meta.url))],
     },
   });
 }

@@ -15,6 +15,7 @@ import { cpuInfo, ensureImage, type Workload } from './workload.js';
 import { copyBench } from './copy-bench.js';
 import { bmapSizeBench } from './bmap-size-bench.js';
 import { cancelBench } from './cancel-bench.js';
+import { codecBench } from './codec-bench.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const [command, ...rest] = process.argv.slice(2);
@@ -24,12 +25,13 @@ for (let i = 0; i < rest.length; i++) {
   if (k === 'no-sha-ext') opts[k] = 'yes';
   else opts[k] = rest[++i] ?? '';
 }
-if (!['create', 'copy', 'bmap-size', 'cancel', 'fuzz'].includes(command ?? '')) {
+if (!['create', 'copy', 'bmap-size', 'cancel', 'fuzz', 'codecs'].includes(command ?? '')) {
   console.error(
     'usage: pnpm bench create|copy [--kind fs-like|random-sparse] [--size 4G] [--mapped 660M] [--runs 5] [--dir DIR] [--json FILE] [--no-sha-ext]\n' +
       '       copy also takes [--formats raw,zst,gz,xz] [--dest-dir /dev/shm] [--dest loop] (a loop device over a file in --dest-dir; root)\n' +
       '       pnpm bench bmap-size [--ranges 1000000] [--dir DIR] [--dest-dir /dev/shm]   (peak RSS of check, verify, copy against the bmap\'s size)\n' +
       '       pnpm bench cancel [--runs 3] [--dir DIR] [--dest-dir /dev/shm]   (Ctrl-C to exit, two 1 GiB ranges)\n' +
+      '       pnpm bench codecs [--node 20,22,24,26] [--runs 3] [--size 4G] [--mapped 660M] [--dir DIR]   (the addon\'s decoders against node:zlib, fflate and @napi-rs/lzma, per Node version)\n' +
       '       pnpm bench fuzz [--seconds 600] [--seed 1]   (libFuzzer + ASan on the decoders and FIEMAP, then the test suites on an ASan build of the addon)',
   );
   process.exit(2);
@@ -52,6 +54,10 @@ if (command === 'cancel') {
 }
 const workload: Workload = { kind: opts['kind'] as Workload['kind'], size: opts['size']!, mapped: opts['mapped']!, seed: Number(opts['seed']) };
 const image = ensureImage(repo, opts['dir']!, workload, log);
+if (command === 'codecs') {
+  console.log(codecBench({ repo, image, dir: opts['dir']!, nodes: (opts['node'] ?? '20,22,24,26').split(','), runs: Number(opts['runs'] === '5' ? 3 : opts['runs']), log }));
+  process.exit(0);
+}
 // OPENSSL_ia32cap=:~0x20000000 hides the SHA extensions from OpenSSL (Node's and Python's alike).
 const env = opts['no-sha-ext'] === 'yes' ? { ...process.env, OPENSSL_ia32cap: ':~0x20000000' } : process.env;
 if (command === 'copy') {

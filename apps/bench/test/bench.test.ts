@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measure, median, summarise, table } from '../src/index.js';
+import { skipNote } from '../../../tools/test-needs.js';
 
 const BENCH = fileURLToPath(new URL('../dist/bench.js', import.meta.url));
 
@@ -57,6 +58,6 @@ describe('pnpm bench create, end to end on a small image', () => {
       expect(report.results).toHaveLength(hasRef ? 2 : 1);
       if (hasRef) expect(report.ratio).toBeGreaterThan(0);
     }, 120_000);
-    if (!hasMkfs) console.log('skipping the fs-like bench run: mkfs.ext4 is not installed (apt-get install e2fsprogs)');
+    if (!hasMkfs) skipNote('fs-like bench run: mkfs.ext4 is not installed (apt-get install e2fsprogs)');
   }
 });

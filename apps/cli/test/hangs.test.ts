@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { serveFiles } from '../../../tools/http-fixture.js';
 import { BIN, run, runAsync } from './run.js';
 import { sha256, sparseImage } from './images.js';
+import { skipNote } from '../../../tools/test-needs.js';
 
 // Nothing a user can feed bmapkit may keep it running forever: endless
 // sources, a decoder program left behind by an error, a FIFO nobody writes,
@@ -52,7 +53,7 @@ describe('endless sources stop at the image size', () => {
 });
 
 const decoder = ['zstd', 'xz', 'bzip2', 'lz4'].find(has);
-if (decoder === undefined) console.warn('skipping the decoder-program exit test: none of zstd, xz, bzip2, lz4 is installed');
+if (decoder === undefined) skipNote('decoder-program exit test: none of zstd, xz, bzip2, lz4 is installed');
 describe.skipIf(decoder === undefined)('an error while a decoder program runs', () => {
   it(`ends the program and exits (${decoder})`, () => {
     const big = join(dir, 'big.raw');

@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { attachLoop, loopSupport, type LoopDevice } from '../../../tools/loop-device.js';
 import { BIN, run } from './run.js';
 import { sparseImage } from './images.js';
+import { skipNote } from '../../../tools/test-needs.js';
 
 // How a copy ends early: a signal (Ctrl-C, SIGTERM, a dropped SSH session),
 // a second signal while it cleans up, a reader of its output that goes
@@ -200,7 +201,7 @@ describe('closed pipes and full disks: a clean end, no stack trace', () => {
 });
 
 const support = loopSupport();
-if (!support.ok) console.warn(`skipping the device-tuning interrupt tests: ${support.reason}`);
+if (!support.ok) skipNote(`device-tuning interrupt tests: ${support.reason}`);
 
 describe.skipIf(!support.ok)('signals on a block device: tuning restored', () => {
   let loop: LoopDevice | undefined;

@@ -9,6 +9,7 @@ import { serveFiles, startProxy, type FileServer } from '../../../tools/http-fix
 import { gpgSupport, makeKey } from '../../../tools/gpg-fixture.js';
 import { BIN, runAsync, type Run } from './run.js';
 import { sha256, sparseImage } from './images.js';
+import { missingProgram, skipNote } from '../../../tools/test-needs.js';
 
 let dir: string;
 let www: string;
@@ -137,7 +138,7 @@ describe('copy from http: servers that misbehave', () => {
 });
 
 const tlsReason = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status !== 0 ? 'openssl is not installed' : undefined;
-if (tlsReason !== undefined) console.warn(`skipping https tests: ${tlsReason}`);
+if (tlsReason !== undefined) skipNote(`https tests: ${tlsReason}`);
 describe.skipIf(tlsReason !== undefined)('copy from https (a self-signed server on 127.0.0.1)', () => {
   it('directly and through https_proxy (CONNECT), with Range requests', async () => {
     const key = join(dir, 'tls.key');
@@ -216,7 +217,7 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
 // Debian's python3 (python3-pyftpdlib), not a pyenv shim that may shadow it
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const ftpReason = spawnSync(PYTHON, ['-c', 'import pyftpdlib'], { stdio: 'ignore' }).status !== 0 ? 'python3-pyftpdlib is not installed' : spawnSync('curl', ['--version'], { stdio: 'ignore' }).status !== 0 ? 'curl is not installed' : undefined;
-if (ftpReason !== undefined) console.warn(`skipping ftp:// tests: ${ftpReason}`);
+if (ftpReason !== undefined) skipNote(`ftp:// tests: ${ftpReason}`);
 describe.skipIf(ftpReason !== undefined)('copy from ftp:// (curl against a pyftpdlib server on 127.0.0.1)', () => {
   it('copies, and a missing file is a clear error', async () => {
     const port = await freePort();
@@ -234,8 +235,9 @@ describe.skipIf(ftpReason !== undefined)('copy from ftp:// (curl against a pyftp
 });
 
 const sshd = ['/usr/sbin/sshd', '/usr/bin/sshd'].find((p) => existsSync(p));
-const sshReason = sshd === undefined ? 'sshd is not installed (openssh-server)' : process.getuid?.() !== 0 ? 'starting sshd for the test needs root' : undefined;
-if (sshReason !== undefined) console.warn(`skipping ssh:// tests: ${sshReason}`);
+const sshReason =
+  sshd === undefined ? 'sshd is not installed (openssh-server)' : missingProgram('ssh', 'ssh-keygen') ?? (process.getuid?.() !== 0 ? 'starting sshd for the test needs root' : undefined);
+if (sshReason !== undefined) skipNote(`ssh:// tests: ${sshReason}`);
 describe.skipIf(sshReason !== undefined)('copy from ssh:// (the system ssh against an sshd started on 127.0.0.1)', () => {
   it('copies through ssh, and a missing remote file is a clear error', async () => {
     const s = join(dir, 'ssh');

@@ -1,11 +1,21 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { testVectors } from '../../../tools/test-needs.js';
 
 /** The built CLI, run as a user runs it: a real process, real stdout/stderr/exit status. */
 export const BIN = fileURLToPath(new URL('../dist/bmaptool.js', import.meta.url));
-export const SHARED = fileURLToPath(new URL('../../../../shared/', import.meta.url));
-export const VECTORS = `${SHARED}testdata/bmaptool/`;
-export const BLOCKMAP = `${SHARED}testdata/blockmap/`;
+/** The bmaptool and blockmap vectors: the reference ones in ../shared when present, else the project's stand-ins (tools/own-vectors.js). */
+export const VECTORS = testVectors('bmaptool').dir;
+export const BLOCKMAP = testVectors('blockmap').dir;
+/** The sha256 of test.image.gz's image (the reference one's is d1ff17fa...f5b). */
+export const TEST_IMAGE_SHA = createHash('sha256').update(gunzipSync(readFileSync(`${VECTORS}test.image.gz`))).digest('hex');
+/** The file checksum a bmap of VECTORS declares (test.image.bmap.v2.0's is d9cf7d44...070 in the reference set). */
+/** The sha256 test.image.bmap.v2.0 gives range SPAN ('15-18'). */
+export const rangeChecksum = (span: string): string => new RegExp(`chksum="([0-9a-f]{64})">\\s*${span}\\s*<`).exec(readFileSync(`${VECTORS}test.image.bmap.v2.0`, 'utf8'))![1]!;
+export const declaredChecksum = (name: string): string => /<BmapFile(?:SHA1|Checksum)>\s*([0-9a-f]+)/.exec(readFileSync(`${VECTORS}${name}`, 'utf8'))![1]!;
 
 export interface Run {
   status: number | null;

@@ -3,12 +3,12 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gpgSupport, makeKey, type TestKey } from '../../../tools/gpg-fixture.js';
-import { VECTORS, run } from './run.js';
+import { TEST_IMAGE_SHA, VECTORS, run } from './run.js';
 import { sha256 } from './images.js';
+import { skipNote } from '../../../tools/test-needs.js';
 
-const TEST_IMAGE_SHA = 'd1ff17fa5f20ff1c4fffa079fc466819fcd0b3308ac89e7c13a91da948e09f5b';
 const gpg = gpgSupport();
-if (!gpg.ok) console.warn(`skipping CLI signature tests: ${gpg.reason}`);
+if (!gpg.ok) skipNote(`CLI signature tests: ${gpg.reason}`);
 
 /** The reference suite's signature cases (behaviour doc §18), with keys made on every run. */
 describe.skipIf(!gpg.ok)('copy: OpenPGP-signed bmaps', () => {

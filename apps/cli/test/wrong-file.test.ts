@@ -8,6 +8,7 @@ import { attachLoop, loopSupport } from '../../../tools/loop-device.js';
 import { gpgSupport, makeKey } from '../../../tools/gpg-fixture.js';
 import { BIN, run } from './run.js';
 import { sha256, sparseImage } from './images.js';
+import { skipNote } from '../../../tools/test-needs.js';
 
 // Never the wrong file: bmapkit writes, renames over or deletes only the
 // destination the user named, or a file it created itself. Every refusal
@@ -15,7 +16,7 @@ import { sha256, sparseImage } from './images.js';
 // and after.
 
 const gpg = gpgSupport();
-if (!gpg.ok) console.warn(`skipping the signature-file DEST test: ${gpg.reason}`);
+if (!gpg.ok) skipNote(`signature-file DEST test: ${gpg.reason}`);
 
 let dir: string;
 let img: string;
@@ -196,7 +197,7 @@ describe('copy: DEST is never one of the inputs', () => {
 });
 
 const support = loopSupport();
-if (!support.ok) console.warn(`skipping the block-device DEST-is-an-input tests: ${support.reason}`);
+if (!support.ok) skipNote(`block-device DEST-is-an-input tests: ${support.reason}`);
 
 describe.skipIf(!support.ok)('copy: a block DEST that holds an input', () => {
   it('a loop device backed by the image is refused, the image untouched', () => {

@@ -1,6 +1,4 @@
-import { createRequire } from 'node:module';
-import { realpathSync } from 'node:fs';
-import type { SaxesParser } from 'saxes';
+import { SaxesParser } from 'saxes';
 import { BmapkitError, type BmapkitErrorCode } from './errors.js';
 import type { BlockRange, Bmap } from './types.js';
 import { concatBytes } from './bytes.js';
@@ -284,19 +282,11 @@ function firstInvalidUtf8(piece: Uint8Array): number {
   return lo;
 }
 
-let saxes: typeof import('saxes') | undefined;
-
 /**
- * saxes is loaded on first use, not at import: programs that only write bmaps
- * (create) start ~20 ms sooner without it.
+ * A plain static import, so that bundlers (esbuild, rollup) can follow it:
+ * loading saxes lazily through createRequire saved create ~20 ms of start-up
+ * but left @bmapkit/bmap-format impossible to bundle.
  */
 function newSaxesParser(): SaxesParser<{ xmlns: false; position: true }> {
-  if (saxes === undefined) {
-    // Required by its real path: in one CLI run (stdin a pipe) Node's loader
-    // returned pnpm's symlinked path unresolved, and saxes then could not find
-    // its own dependency (xmlchars) from there.
-    const require = createRequire(import.meta.url);
-    saxes = require(realpathSync(require.resolve('saxes'))) as typeof import('saxes');
-  }
-  return new saxes.SaxesParser<{ xmlns: false; position: true }>({ xmlns: false, position: true });
+  return new SaxesParser<{ xmlns: false; position: true }>({ xmlns: false, position: true });
 }

@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extractClearsigned, isClearsigned, parseBmap, verifyBmapChecksum } from '../src/index.js';
 import { text, vector } from './helpers.js';
+import { skipNote } from '../../../tools/test-needs.js';
 
 const hasGpg = spawnSync('gpg', ['--version']).status === 0;
-if (!hasGpg) console.log('skipping the clearsign tests: gpg is not installed (apt-get install gnupg)');
+if (!hasGpg) skipNote('clearsign tests: gpg is not installed (apt-get install gnupg)');
 
 describe.skipIf(!hasGpg)('clearsigned bmaps, signed by real gpg', () => {
   let dir: string;

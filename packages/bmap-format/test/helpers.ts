@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { testVectors } from '../../../tools/test-needs.js';
 import { createHash } from 'node:crypto';
 
-/** The project's shared folder (../shared beside the checkout), read-only test vectors. */
-export const SHARED = fileURLToPath(new URL('../../../../shared/', import.meta.url));
-export const BMAPTOOL_VECTORS = `${SHARED}testdata/bmaptool/`;
-export const BLOCKMAP_VECTORS = `${SHARED}testdata/blockmap/`;
+/** The bmaptool and blockmap vectors: the reference ones in ../shared when present, else the project's stand-ins (tools/own-vectors.js). */
+const bmaptoolVectors = testVectors('bmaptool');
+export const BMAPTOOL_VECTORS = bmaptoolVectors.dir;
+export const BLOCKMAP_VECTORS = testVectors('blockmap').dir;
+/** Whether BMAPTOOL_VECTORS are bmaptool's own files (their file checksums are known values). */
+export const REFERENCE_VECTORS = bmaptoolVectors.reference;
 
 export function vector(name: string): Uint8Array {
   return new Uint8Array(readFileSync(`${BMAPTOOL_VECTORS}${name}`));

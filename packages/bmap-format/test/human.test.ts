@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { formatFixed1, humanSize, humanTime, mappedPercent } from '../src/index.js';
+import { skipNote } from '../../../tools/test-needs.js';
 
 describe('human_size (bmap-format.md §8.3)', () => {
   it.each([
@@ -71,5 +72,5 @@ describe("agreement with Python's %.1f", () => {
     expect(out.status).toBe(0);
     expect(values.map(formatFixed1)).toEqual(out.stdout.trim().split('\n'));
   });
-  if (!python) console.log('skipped the Python cross-check: python3 is not installed');
+  if (!python) skipNote('Python cross-check: python3 is not installed');
 });

@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBmap, rangeByteSpan, serializeBmap, type Bmap, type BlockRange } from '../src/index.js';
 import { sha256 } from './helpers.js';
+import { skipNote } from '../../../tools/test-needs.js';
 
 // The Debian bmap-tools package (bmaptool 3.6) is the reference a user already
 // has: it must accept what we write, and write the same ranges and checksums.
 const version = spawnSync('bmaptool', ['--version'], { encoding: 'utf8' });
 const hasBmaptool = version.status === 0;
-if (!hasBmaptool) console.log('skipping the bmaptool interop tests: bmaptool is not installed (apt-get install bmap-tools)');
+if (!hasBmaptool) skipNote('bmaptool interop tests: bmaptool is not installed (apt-get install bmap-tools)');
 
 /** Writes a real sparse file: `size` bytes with the given blocks filled with data. */
 function sparseFile(path: string, size: number, blocks: number[], bs = 4096): Uint8Array {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { parseBmap, verifyBmapChecksum, BmapkitError } from '../src/index.js';
-import { BLOCKMAP_VECTORS, bytes, text, vector } from './helpers.js';
+import { BLOCKMAP_VECTORS, REFERENCE_VECTORS, bytes, text, vector } from './helpers.js';
 
 const VERSIONS = [
   { file: 'test.image.bmap.v1.2', version: '1.2', checksumType: 'sha1', fileChecksum: undefined },
@@ -10,7 +10,13 @@ const VERSIONS = [
   { file: 'test.image.bmap.v2.0', version: '2.0', checksumType: 'sha256', fileChecksum: 'd9cf7d44790d04fcbb089c5eeec7700e9233439ab6e4bd759035906e20f90070' },
 ];
 
-describe('bmaptool compatibility vectors', () => {
+/** The file checksum a vector declares: bmaptool's known values, or whatever the project's stand-in (tools/own-vectors.js) says. */
+function declared(v: (typeof VERSIONS)[number]): string | undefined {
+  if (REFERENCE_VECTORS || v.fileChecksum === undefined) return v.fileChecksum;
+  return /<BmapFile(?:SHA1|Checksum)>\s*([0-9a-f]+)/.exec(text(vector(v.file)))![1];
+}
+
+describe(REFERENCE_VECTORS ? 'bmaptool compatibility vectors' : "the project's stand-ins for the bmaptool vectors (../shared is not here)", () => {
   for (const v of VERSIONS) {
     describe(v.file, () => {
       it('parses with the expected geometry and checksum type', async () => {
@@ -22,7 +28,7 @@ describe('bmaptool compatibility vectors', () => {
         expect(bmap.mappedBlocksCount).toBe(117);
         expect(bmap.ranges).toHaveLength(48);
         expect(bmap.checksumType).toBe(v.checksumType);
-        expect(bmap.fileChecksum).toBe(v.fileChecksum);
+        expect(bmap.fileChecksum).toBe(declared(v));
         const hexLen = v.checksumType === 'sha1' ? 40 : 64;
         for (const r of bmap.ranges) expect(r.checksum).toMatch(new RegExp(`^[0-9a-f]{${hexLen}}$`));
         expect([...bmap.ranges].reduce((n, r) => n + r.last - r.first + 1, 0)).toBe(117);
@@ -44,7 +50,7 @@ describe('bmaptool compatibility vectors', () => {
       if (v.fileChecksum !== undefined) {
         it('has a file checksum that verifies', async () => {
           const r = await verifyBmapChecksum(vector(v.file));
-          expect(r).toMatchObject({ ok: true, expected: v.fileChecksum, actual: v.fileChecksum });
+          expect(r).toMatchObject({ ok: true, expected: declared(v), actual: declared(v) });
         });
 
         it('fails the file checksum after a one-byte change anywhere', async () => {

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decompress, externalDecoder, defaultRegistry } from '../src/index.js';
+import { skipNote } from '../../../tools/test-needs.js';
 
 let dir: string;
 let image: Buffer;
@@ -68,7 +69,7 @@ describe('decompress: every format, made by the real tools', () => {
       expect(anonymous.format).toBe(format);
       expect(sha(anonymous.bytes)).toBe(sha(image));
     });
-    if (!has(tool)) console.log(`skipping ${label}: ${tool} is not installed`);
+    if (!has(tool)) skipNote(`${label}: ${tool} is not installed`);
   }
 
   it('passes raw data through untouched', async () => {

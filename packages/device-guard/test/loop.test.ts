@@ -4,10 +4,13 @@ import { closeSync, mkdtempSync, openSync, ftruncateSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { attachLoop, loopSupport, mountUnder, writeMbr, type LoopDevice } from '../../../tools/loop-device.js';
+import { missingProgram, skipNote } from '../../../tools/test-needs.js';
 import { guardDestination, openDestination, tuneDevice } from '../src/index.js';
 
 const support = loopSupport();
-if (!support.ok) console.warn(`skipping device-guard loop-device tests: ${support.reason}`);
+if (!support.ok) skipNote(`device-guard loop-device tests: ${support.reason}`);
+
+const noMkfs = support.ok && skipNote(missingProgram('mkfs.ext4') && 'the mounted-device tests: mkfs.ext4 is not installed (apt-get install e2fsprogs)');
 
 describe.skipIf(!support.ok)('device-guard on real loop devices', () => {
   let dir: string;
@@ -52,14 +55,14 @@ describe.skipIf(!support.ok)('device-guard on real loop devices', () => {
     });
   });
 
-  it('refuses a mounted device, naming the mount point', async () => {
+  it.skipIf(noMkfs)('refuses a mounted device, naming the mount point', async () => {
     const l = loop(backing('fs.img', 16 << 20));
     execFileSync('mkfs.ext4', ['-q', l.dev]);
     const at = mount(l.dev);
     await expect(guardDestination(l.dev)).rejects.toMatchObject({ code: 'DEST_MOUNTED', message: expect.stringContaining(`${basename(l.dev)} is mounted on ${at}`) });
   });
 
-  it('refuses a disk one of whose partitions is mounted, naming the partition', async () => {
+  it.skipIf(noMkfs)('refuses a disk one of whose partitions is mounted, naming the partition', async () => {
     const file = backing('parted.img', 32 << 20);
     writeMbr(file, 2048, 32768);
     const l = loop(file, true);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { filesystemBlockSize } from '@bmapkit/native';
 import { fileExtents, unmappedRanges, type ExtentBackend } from '../src/index.js';
 import { clip, generateFiles, prng } from './sparse-files.js';
+import { skipNote } from '../../../tools/test-needs.js';
 
 const SEED = Number(process.env['BMAPKIT_TEST_SEED'] ?? 20261126);
 
@@ -17,7 +18,7 @@ interface Place {
 const TMPFS_MAGIC = 0x01021994;
 const places: Place[] = [{ label: `${tmpdir()} (${statfsSync(tmpdir()).type === TMPFS_MAGIC ? 'tmpfs' : 'disk filesystem'})`, root: tmpdir(), backends: ['fiemap', 'seek'] }];
 if (existsSync('/dev/shm') && statfsSync('/dev/shm').type === TMPFS_MAGIC) places.push({ label: '/dev/shm (tmpfs)', root: '/dev/shm', backends: ['seek'] });
-else console.log('skipping the tmpfs runs: /dev/shm is not a tmpfs here');
+else skipNote('tmpfs runs: /dev/shm is not a tmpfs here');
 
 for (const place of places) {
   describe(`fileExtents on ${place.label}`, () => {
@@ -83,7 +84,7 @@ describe('fileExtents edge cases', () => {
     closeSync(fd);
     const r = spawnSync('fallocate', ['-o', '40960', '-l', '16384', f]);
     if (r.status !== 0) {
-      console.log(`skipping the fallocate check: ${r.stderr?.toString().trim() || 'fallocate is not available'}`);
+      skipNote(`fallocate check: ${r.stderr?.toString().trim() || 'fallocate is not available'}`);
       return;
     }
     const map = await fileExtents(f);

@@ -3,10 +3,7 @@
 #define BMAPKIT_DECODERS_INTERNAL_H
 #include <stddef.h>
 #include <stdint.h>
-#if __has_include(<lzma.h>)
-#include <lzma.h>
-#define HAVE_LZMA 1
-#endif
+#include "lzma-api.h"
 
 enum kind { KIND_ZSTD, KIND_XZ, KIND_GZIP };
 typedef struct decoder_thread decoder_thread;
@@ -14,9 +11,7 @@ typedef struct decoder_thread decoder_thread;
 typedef struct {
   enum kind kind;
   void *zds;
-#ifdef HAVE_LZMA
-  lzma_stream strm;
-#endif
+  xz_stream strm;
   int open;
   int last_end;
   void *gz; /* gzip: the z_stream (gzip-decoder.c) */

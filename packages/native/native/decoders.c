@@ -39,16 +39,14 @@ static struct {
 /* ZSTD_d_windowLogMax: frames made with --long=31 need a window of up to 2 GiB. */
 #define ZSTD_D_WINDOW_LOG_MAX 100
 
-/* liblzma: lzma_stream and lzma_mt from lzma.h when it is there. */
-#ifdef HAVE_LZMA
+/* liblzma, opened at first use; its types are in lzma-api.h. */
 static struct {
   int tried, ok;
-  lzma_ret (*decoder)(lzma_stream *, uint64_t, uint32_t);
-  lzma_ret (*decoder_mt)(lzma_stream *, const lzma_mt *);
-  lzma_ret (*code)(lzma_stream *, lzma_action);
-  void (*end)(lzma_stream *);
+  xz_ret (*decoder)(xz_stream *, uint64_t, uint32_t);
+  xz_ret (*decoder_mt)(xz_stream *, const xz_mt *);
+  xz_ret (*code)(xz_stream *, xz_action);
+  void (*end)(xz_stream *);
 } xz;
-#endif
 
 static int load_zstd(void) {
   if (zstd.tried) return zstd.ok;
@@ -65,20 +63,18 @@ static int load_zstd(void) {
   return zstd.ok;
 }
 
-#ifdef HAVE_LZMA
 static int load_xz(void) {
   if (xz.tried) return xz.ok;
   xz.tried = 1;
   void *lib = dlopen("liblzma.so.5", RTLD_NOW | RTLD_LOCAL);
   if (lib == NULL) return 0;
-  xz.decoder = (lzma_ret(*)(lzma_stream *, uint64_t, uint32_t))dlsym(lib, "lzma_stream_decoder");
-  xz.decoder_mt = (lzma_ret(*)(lzma_stream *, const lzma_mt *))dlsym(lib, "lzma_stream_decoder_mt"); /* 5.4+ */
-  xz.code = (lzma_ret(*)(lzma_stream *, lzma_action))dlsym(lib, "lzma_code");
-  xz.end = (void (*)(lzma_stream *))dlsym(lib, "lzma_end");
+  xz.decoder = (xz_ret(*)(xz_stream *, uint64_t, uint32_t))dlsym(lib, "lzma_stream_decoder");
+  xz.decoder_mt = (xz_ret(*)(xz_stream *, const xz_mt *))dlsym(lib, "lzma_stream_decoder_mt"); /* 5.4+ */
+  xz.code = (xz_ret(*)(xz_stream *, xz_action))dlsym(lib, "lzma_code");
+  xz.end = (void (*)(xz_stream *))dlsym(lib, "lzma_end");
   xz.ok = xz.decoder && xz.code && xz.end;
   return xz.ok;
 }
-#endif
 
 /*
  * Sets up a decoder of `kind` ("zstd", "xz" or "gzip"; xz with up to
@@ -101,28 +97,25 @@ int decoder_init(decoder *d, const char *kind, unsigned threads, const char **co
     if (r == -1) return *msg = "zlib's inflate cannot be found", -1;
     if (r != 0) return *code = "ENOMEM", *msg = "cannot start the gzip decoder", -1;
   }
-#ifdef HAVE_LZMA
   else if (strcmp(kind, "xz") == 0) {
     if (!load_xz()) return *msg = "liblzma.so.5 cannot be loaded", -1;
     d->kind = KIND_XZ;
-    lzma_stream init = LZMA_STREAM_INIT;
-    d->strm = init;
-    lzma_ret r;
+    memset(&d->strm, 0, sizeof d->strm); /* LZMA_STREAM_INIT */
+    xz_ret r;
     if (xz.decoder_mt != NULL && threads > 1) {
-      lzma_mt mt;
+      xz_mt mt;
       memset(&mt, 0, sizeof mt);
-      mt.flags = LZMA_CONCATENATED;
+      mt.flags = XZ_CONCATENATED;
       mt.threads = threads;
       /* Above this the decoder runs single-threaded rather than using more memory. */
       mt.memlimit_threading = 48u << 20;
       mt.memlimit_stop = UINT64_MAX;
       r = xz.decoder_mt(&d->strm, &mt);
     } else {
-      r = xz.decoder(&d->strm, UINT64_MAX, LZMA_CONCATENATED);
+      r = xz.decoder(&d->strm, UINT64_MAX, XZ_CONCATENATED);
     }
-    if (r != LZMA_OK) return *code = "ENOMEM", *msg = "cannot start the xz decoder", -1;
+    if (r != XZ_OK) return *code = "ENOMEM", *msg = "cannot start the xz decoder", -1;
   }
-#endif
   else {
     return *msg = "this build of the addon has no decoder of that kind", -1;
   }
@@ -136,9 +129,7 @@ void decoder_release(decoder *d) {
   d->open = 0;
   if (d->kind == KIND_ZSTD) zstd.free(d->zds);
   else if (d->kind == KIND_GZIP) gzip_close(d);
-#ifdef HAVE_LZMA
   else xz.end(&d->strm);
-#endif
 }
 
 /* One library call; returns 0, or -1 with j->error set. */
@@ -160,36 +151,30 @@ static int step(batch *j, int *end) {
     j->out_pos = zout.pos;
     return 0;
   }
-#ifdef HAVE_LZMA
-  lzma_stream *s = &d->strm;
+  xz_stream *s = &d->strm;
   s->next_in = j->in + j->in_pos;
   s->avail_in = j->in_len - j->in_pos;
   s->next_out = j->out + j->out_pos;
   s->avail_out = j->out_len - j->out_pos;
-  lzma_ret r = xz.code(s, j->finish ? LZMA_FINISH : LZMA_RUN);
+  xz_ret r = xz.code(s, j->finish ? XZ_FINISH : XZ_RUN);
   j->in_pos = j->in_len - s->avail_in;
   j->out_pos = j->out_len - s->avail_out;
   switch (r) {
-    case LZMA_OK: return 0;
-    case LZMA_STREAM_END: *end = 1; return 0;
-    case LZMA_BUF_ERROR:
-      /* No progress is possible: with LZMA_FINISH that means the input stops early. */
+    case XZ_OK: return 0;
+    case XZ_STREAM_END: *end = 1; return 0;
+    case XZ_BUF_ERROR:
+      /* No progress is possible: with XZ_FINISH that means the input stops early. */
       if (!j->finish) return 0;
       j->error_code = "ETRUNC";
       j->error = "compressed data is truncated";
       return -1;
-    case LZMA_MEM_ERROR:
-    case LZMA_MEMLIMIT_ERROR: j->error_code = "ENOMEM"; j->error = "liblzma ran out of memory"; return -1;
-    case LZMA_FORMAT_ERROR: j->error_code = "EDATA"; j->error = "not in the .xz format"; return -1;
-    case LZMA_OPTIONS_ERROR: j->error_code = "EDATA"; j->error = "unsupported compression options"; return -1;
-    case LZMA_DATA_ERROR: j->error_code = "EDATA"; j->error = "compressed data is corrupt"; return -1;
+    case XZ_MEM_ERROR:
+    case XZ_MEMLIMIT_ERROR: j->error_code = "ENOMEM"; j->error = "liblzma ran out of memory"; return -1;
+    case XZ_FORMAT_ERROR: j->error_code = "EDATA"; j->error = "not in the .xz format"; return -1;
+    case XZ_OPTIONS_ERROR: j->error_code = "EDATA"; j->error = "unsupported compression options"; return -1;
+    case XZ_DATA_ERROR: j->error_code = "EDATA"; j->error = "compressed data is corrupt"; return -1;
     default: j->error_code = "EDATA"; j->error = "liblzma failed"; return -1;
   }
-#else
-  j->error_code = "EINVAL";
-  j->error = "no xz support in this build";
-  return -1;
-#endif
 }
 
 static int all_zero(const uint8_t *p, size_t n) {

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { DecodedBatch } from './decoder.js';
-import { dirname, join } from 'node:path';
+import { dirname, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BmapkitError } from '@bmapkit/bmap-format';
 
 /** The addon's raw interface (native/*.c). */
@@ -46,10 +47,13 @@ export function load(): Addon | undefined {
     try {
       // Resolved through the package name, so that it is found from this
       // package's dist/ and from a bundle that inlines it (the CLI's).
+      // node-gyp-build picks a local build (build/Release) first, else the
+      // prebuild for this platform, architecture and libc (prebuilds/).
       // BMAPKIT_NATIVE_ADDON names another build of it (for diagnosis and tests).
       const require = createRequire(import.meta.url);
       const root = dirname(require.resolve('@bmapkit/native/package.json'));
-      addon = require(process.env['BMAPKIT_NATIVE_ADDON'] ?? join(root, 'build', 'Release', 'bmapkit_native.node')) as Addon;
+      const file = process.env['BMAPKIT_NATIVE_ADDON'] ?? (require('node-gyp-build') as { resolve(dir: string): string }).resolve(root);
+      addon = require(file) as Addon;
     } catch (e) {
       loadError = e;
     }
@@ -62,16 +66,21 @@ export function nativeAvailable(): boolean {
   return load() !== undefined;
 }
 
-/** The addon, or a typed NATIVE_UNAVAILABLE error that says how to build it. */
+/** The addon, or a typed NATIVE_UNAVAILABLE error that says how to get it for the way bmapkit was installed. */
 export function native(purpose: string): Addon {
   const a = load();
   if (a !== undefined) return a;
-  throw new BmapkitError(
-    'NATIVE_UNAVAILABLE',
-    `${purpose} needs bmapkit's native addon, which is not built (${(loadError as Error)?.message?.split('\n')[0] ?? 'unknown error'}); ` +
-      `build it with 'pnpm --filter @bmapkit/native build:native' (needs python3, make and a C compiler)`,
-    { cause: loadError },
-  );
+  const why = ((loadError as Error)?.message ?? 'unknown error').split('\n')[0]!.replace(/\.$/, '');
+  throw new BmapkitError('NATIVE_UNAVAILABLE', `${purpose} needs bmapkit's native addon, which does not load here (${why}); ${nativeFix()}`, { cause: loadError });
+}
+
+/** How to build the addon, for the installer that put this package where it is. */
+export function nativeFix(): string {
+  const here = fileURLToPath(import.meta.url);
+  const needs = '(a source build needs python3, make and a C compiler)';
+  if (here.includes(`${sep}node_modules${sep}.pnpm${sep}`)) return `run 'pnpm approve-builds' (allow @bmapkit/native), then 'pnpm rebuild @bmapkit/native' ${needs}`;
+  if (here.includes(`${sep}node_modules${sep}`)) return `run 'npm rebuild @bmapkit/native' ${needs}`;
+  return `build it with 'pnpm --filter @bmapkit/native build:native' ${needs}`;
 }
 
 export interface Extent {

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error a repo script without types
 import { fuzzUnavailable } from '../../../tools/fuzz.mjs';
+import { skipNote } from '../../../tools/test-needs.js';
 
 // A short, fixed-seed libFuzzer run of the decoders and the FIEMAP code
 // under AddressSanitizer and UBSan: the same inputs every time, so a
@@ -10,7 +11,7 @@ import { fuzzUnavailable } from '../../../tools/fuzz.mjs';
 
 const FUZZ = fileURLToPath(new URL('../../../tools/fuzz.mjs', import.meta.url));
 const why = (fuzzUnavailable as () => string | undefined)();
-if (why !== undefined) console.warn(`skipping the fuzz run: ${why}`);
+if (why !== undefined) skipNote(`fuzz run: ${why}`);
 
 describe.skipIf(why !== undefined)('fuzzing the C code (AddressSanitizer, fixed seed)', () => {
   for (const [target, runs] of [['decode', 8000], ['fiemap', 1000]] as const) {

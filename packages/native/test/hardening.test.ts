@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { copyFileRange, digestFileRange, digestFileRanges, DigestCancel, fiemap, nativeAvailable } from '../src/index.js';
+import { skipNote } from '../../../tools/test-needs.js';
 
 // What the addon must survive: a count-only FIEMAP, a caller that gives up
 // mid-range, a file that shrinks under a mapping, a thread that cannot start.
 
 const hasCc = spawnSync('cc', ['--version']).status === 0;
-if (!hasCc) console.warn('skipping the out-of-memory decoder test: no C compiler (cc) to build its calloc shim');
+if (!hasCc) skipNote('out-of-memory decoder test: no C compiler (cc) to build its calloc shim');
 const ADDON = fileURLToPath(new URL('../build/Release/bmapkit_native.node', import.meta.url));
 const shm = existsSync('/dev/shm') && statfsSync('/dev/shm').type === 0x01021994 ? '/dev/shm' : tmpdir();
 let dir: string;
@@ -41,7 +42,7 @@ describe.skipIf(!nativeAvailable())('native hardening', () => {
         extents = fiemap(fd, 0, 1 << 20, 1000, true);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EOPNOTSUPP') throw e;
-        console.warn(`skipping the FIEMAP count test: ${tmpdir()} has no FIEMAP`);
+        skipNote(`FIEMAP count test: ${tmpdir()} has no FIEMAP`);
         return;
       }
       expect(extents.length).toBeGreaterThan(0);

@@ -8,6 +8,7 @@ import { blockDeviceSectorSize } from '@bmapkit/native';
 import { attachLoop, loopSupport } from '../../../tools/loop-device.js';
 import { DirectStage, rangeWriter, type PositionedFile } from '../src/index.js';
 import { BS, chunksFor, streamOf } from './chunks.js';
+import { skipNote } from '../../../tools/test-needs.js';
 
 let dir: string;
 beforeAll(() => {
@@ -166,7 +167,7 @@ describe('DirectStage: aligned staging for O_DIRECT', () => {
 });
 
 const support = loopSupport();
-if (!support.ok) console.warn(`skipping range-writer loop-device tests: ${support.reason}`);
+if (!support.ok) skipNote(`range-writer loop-device tests: ${support.reason}`);
 
 describe.skipIf(!support.ok)('rangeWriter on a real loop device', () => {
   for (const direct of [false, true]) {

@@ -3,9 +3,10 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gpgSupport, makeKey, type TestKey } from '../../../tools/gpg-fixture.js';
+import { testVectors, skipNote } from '../../../tools/test-needs.js';
 import { checkBmapSignature, normalizeFingerprint, parseStatus } from '../src/index.js';
 
-const VECTORS = new URL('../../../../shared/testdata/bmaptool/', import.meta.url).pathname;
+const VECTORS = testVectors('bmaptool').dir;
 
 describe('parseStatus', () => {
   it('reads good, bad and unknown-key signatures', () => {
@@ -29,7 +30,7 @@ describe('parseStatus', () => {
 });
 
 const gpg = gpgSupport();
-if (!gpg.ok) console.warn(`skipping signature tests with real keys: ${gpg.reason}`);
+if (!gpg.ok) skipNote(`signature tests with real keys: ${gpg.reason}`);
 
 describe.skipIf(!gpg.ok)('checkBmapSignature with real gpg keys', () => {
   let dir: string;

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { createHash, randomFillSync } from 'node:crypto';
 import { canDigestFiles } from '@bmapkit/native';
 import { NativeHashPool } from '../src/index.js';
+import { skipNote } from '../../../tools/test-needs.js';
 
 const available = canDigestFiles('sha256');
-if (!available) console.log('skipping NativeHashPool: the native addon cannot hash here');
+if (!available) skipNote('NativeHashPool: the native addon cannot hash here');
 
 describe.skipIf(!available)('NativeHashPool: hash chains on the libuv pool, in place', () => {
   it('gives node:crypto digests for many interleaved chains of small and large updates, in any lane count', async () => {

@@ -2,6 +2,7 @@ import type { DecoderKind } from '@bmapkit/native';
 import { startsWith, type Codec, type DecoderPair } from '../codec.js';
 import { externalDecoder, type ExternalDecoderSpec } from '../external.js';
 import { inProcessFile, inProcessOr } from '../native-decoder.js';
+import { napiXzDecoder, nodeZstdDecoder } from '../library-decoders.js';
 
 // Formats decoded by their own programs, which are faster here than any npm
 // decoder (toolchain.md: xz -dc 366 MB/s vs 190 in process, zstd -dc 1100 vs
@@ -14,9 +15,12 @@ import { inProcessFile, inProcessOr } from '../native-decoder.js';
 // into a pipe), and in process the pieces that decode to zeros are never
 // copied. The program is the fallback when the library or addon is missing.
 
-/** The native decoder when the addon and library are there (xz on every core), else the program. */
-function inProcessOrProgram(kind: DecoderKind, program: ExternalDecoderSpec, source: string): DecoderPair {
-  return inProcessOr(kind, program.format, source, () => externalDecoder(program, source));
+/**
+ * The native decoder when the addon and library are there (xz on every
+ * core), else an in-process library where there is one, else the program.
+ */
+function inProcessOrProgram(kind: DecoderKind, program: ExternalDecoderSpec, source: string, library?: (source: string) => DecoderPair | undefined): DecoderPair {
+  return inProcessOr(kind, program.format, source, () => library?.(source) ?? externalDecoder(program, source));
 }
 
 export const bzip2: Codec = {
@@ -53,6 +57,7 @@ export const xz: Codec = {
       'xz',
       { format: 'xz', programs: [{ program: 'xz', args: ['-dc', '-T0'] }], truncated: /Unexpected end of input/i, aptPackage: 'xz-utils' },
       source,
+      napiXzDecoder,
     ),
   fileDecoder: ({ source, path }) => inProcessFile('xz', 'xz', source, path),
 };
@@ -69,6 +74,7 @@ export const zstd: Codec = {
       'zstd',
       { format: 'zstd', programs: [{ program: 'zstd', args: ['-dcq', '--long=31'] }], truncated: /premature end|truncated/i, aptPackage: 'zstd' },
       source,
+      nodeZstdDecoder,
     ),
   fileDecoder: ({ source, path }) => inProcessFile('zstd', 'zstd', source, path),
 };
