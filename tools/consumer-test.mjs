@@ -64,7 +64,9 @@ copyFileSync(join(ROOT, 'samples/sample.img.gz'), join(sample, 'sample.img.gz'))
 copyFileSync(join(ROOT, 'samples/sample.img.bmap'), join(sample, 'sample.img.bmap'));
 const raw = gunzipSync(readFileSync(join(sample, 'sample.img.gz')));
 const hasZstd = spawnSync('zstd', ['-q', '-f', '-o', join(sample, 'sample.img.zst')], { input: raw }).status === 0;
-if (!hasZstd) console.log('the .zst copy is left out: zstd is not installed');
+if (!hasZstd) console.log('the .zst copies are left out: zstd is not installed');
+const hasXz = spawnSync('sh', ['-c', `xz -c > '${join(sample, 'sample.img.xz')}'`], { input: raw }).status === 0;
+if (!hasXz) console.log('the .xz copies are left out: xz is not installed');
 
 const IMPORTS = `
 import { strict as assert } from 'node:assert';
@@ -127,6 +129,23 @@ for (const v of versions) {
     step(`${version}: bmaptool copy sample.img.zst`, () => {
       bmaptool(['copy', 'sample.img.zst', 'from-zst.img']);
       if (!readFileSync(join(project, 'from-zst.img')).equals(raw)) throw new Error('from-zst.img differs from the sample');
+    });
+  }
+  // Without the addon's decoders (and with no programs on PATH): the in-process
+  // libraries where this Node has them, else a one-line error naming the program.
+  const [major, minor] = version.slice(1).split('.').map(Number);
+  const off = { ...env, BMAPKIT_NO_NATIVE_DECODERS: '1' };
+  for (const [ext, has, since, lib] of [['zst', hasZstd, [22, 15], 'node:zlib'], ['xz', hasXz, [22, 20], '@napi-rs/lzma']]) {
+    if (!has) continue;
+    const inProcess = major > since[0] || (major === since[0] && minor >= since[1]);
+    step(`${version}: .${ext} without the addon's decoder: ${inProcess ? lib : 'a clear error (no program, no library)'}`, () => {
+      const r = spawnSync(join(project, 'node_modules', '.bin', 'bmaptool'), ['copy', `sample.img.${ext}`, `lib-${ext}.img`], { cwd: project, env: off, encoding: 'utf8' });
+      if (inProcess) {
+        if (r.status !== 0) throw new Error(r.stderr);
+        if (!readFileSync(join(project, `lib-${ext}.img`)).equals(raw)) throw new Error(`lib-${ext}.img differs from the sample`);
+      } else if (r.status !== 1 || !/is not installed/.test(r.stderr) || r.stderr.trim().split('\n').length !== 1) {
+        throw new Error(`expected one 'not installed' error line, got status ${r.status}: ${r.stderr}`);
+      }
     });
   }
   step(`${version}: bmaptool verify`, () => {

@@ -37,8 +37,8 @@ export function nodeBinary(spec, arch = 'x64') {
   }
 }
 
-// `node tools/node-binaries.js SPEC [ARCH]` prints the path of that node (for .ci/run).
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+// `node tools/node-binaries.js SPEC [ARCH]` prints the path of that node (for .ci/run); not when bundled into another script.
+if (process.argv[1] !== undefined && /node-binaries\.js$/.test(process.argv[1]) && process.argv[1] === fileURLToPath(import.meta.url)) {
   const b = nodeBinary(process.argv[2], process.argv[3] ?? 'x64');
   if (b.path === undefined) {
     console.error(b.reason);

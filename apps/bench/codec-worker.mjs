@@ -24,7 +24,7 @@ function addon(kind, threads) {
       for (const b of batches) {
         if (b.error !== null) return reject(b.error);
         bytes += b.length + b.skipped;
-        s.ack(b.data === null ? 0 : b.length, b.data === null ? b.length : 0);
+        s.ack(b.data === null ? 0 : b.length, (b.data === null ? b.length : 0) + b.skipped);
         if (b.done !== 0) {
           d.close();
           closeSync(fd);

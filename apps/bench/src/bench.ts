@@ -31,7 +31,7 @@ if (!['create', 'copy', 'bmap-size', 'cancel', 'fuzz', 'codecs'].includes(comman
       '       copy also takes [--formats raw,zst,gz,xz] [--dest-dir /dev/shm] [--dest loop] (a loop device over a file in --dest-dir; root)\n' +
       '       pnpm bench bmap-size [--ranges 1000000] [--dir DIR] [--dest-dir /dev/shm]   (peak RSS of check, verify, copy against the bmap\'s size)\n' +
       '       pnpm bench cancel [--runs 3] [--dir DIR] [--dest-dir /dev/shm]   (Ctrl-C to exit, two 1 GiB ranges)\n' +
-      '       pnpm bench codecs [--node 20,22,24,26] [--runs 3] [--size 4G] [--mapped 660M] [--dir DIR]   (the addon\'s decoders against node:zlib, fflate and @napi-rs/lzma, per Node version)\n' +
+      '       pnpm bench codecs [--node 20,22,24,26] [--formats zstd,xz,gzip,deflate] [--runs 3] [--size 4G] [--mapped 660M] [--dir DIR]   (the addon\'s decoders against node:zlib, fflate and @napi-rs/lzma, per Node version)\n' +
       '       pnpm bench fuzz [--seconds 600] [--seed 1]   (libFuzzer + ASan on the decoders and FIEMAP, then the test suites on an ASan build of the addon)',
   );
   process.exit(2);
@@ -55,7 +55,7 @@ if (command === 'cancel') {
 const workload: Workload = { kind: opts['kind'] as Workload['kind'], size: opts['size']!, mapped: opts['mapped']!, seed: Number(opts['seed']) };
 const image = ensureImage(repo, opts['dir']!, workload, log);
 if (command === 'codecs') {
-  console.log(codecBench({ repo, image, dir: opts['dir']!, nodes: (opts['node'] ?? '20,22,24,26').split(','), runs: Number(opts['runs'] === '5' ? 3 : opts['runs']), log }));
+  console.log(codecBench({ repo, image, dir: opts['dir']!, nodes: (opts['node'] ?? '20,22,24,26').split(','), ...(opts['formats'] === undefined ? {} : { formats: opts['formats'].split(',') }), runs: Number(opts['runs'] === '5' ? 3 : opts['runs']), log }));
   process.exit(0);
 }
 // OPENSSL_ia32cap=:~0x20000000 hides the SHA extensions from OpenSSL (Node's and Python's alike).

