@@ -143,8 +143,8 @@ for (const v of versions) {
       if (inProcess) {
         if (r.status !== 0) throw new Error(r.stderr);
         if (!readFileSync(join(project, `lib-${ext}.img`)).equals(raw)) throw new Error(`lib-${ext}.img differs from the sample`);
-      } else if (r.status !== 1 || !/is not installed/.test(r.stderr) || r.stderr.trim().split('\n').length !== 1) {
-        throw new Error(`expected one 'not installed' error line, got status ${r.status}: ${r.stderr}`);
+      } else if (r.status !== 1 || !/program is not available .*; install it/.test(r.stderr) || r.stderr.trim().split('\n').length !== 1) {
+        throw new Error(`expected one 'program is not available' error line, got status ${r.status}: ${r.stderr}`);
       }
     });
   }
