@@ -4,14 +4,15 @@
 // empty project on each Node version, with no C compiler, make or python on
 // PATH, then the installed `bmaptool` run on the bundled sample (create,
 // copy raw, .gz and .zst, verify) and every package imported from an ESM
-// script. Run by .ci/run; needs a built workspace (pnpm build) and the
+// script, and once more with pnpm (whose install skips dependencies' build
+// scripts). Run by .ci/run; needs a built workspace (pnpm build) and the
 // cross compiler for the arm64 prebuild (else x64 only, said so).
 //
 //   node tools/consumer-test.mjs [--node 20,22,24,26] [--keep]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { nodeBinary } from './node-binaries.js';
@@ -156,6 +157,26 @@ for (const v of versions) {
     const out = run(join(bin, 'node'), ['imports.mjs'], { cwd: project, env }).stdout.trim();
     if (!/prebuilds\/linux-x64\//.test(out)) throw new Error(`the addon is not the prebuild: ${out}`);
     console.log(`       ${out.replace(project, '.')}`);
+  });
+}
+
+// 4. pnpm, on this Node: pnpm 10 runs no dependency's install script until it
+// is approved, so the prebuild must be found with no install step at all.
+if (spawnSync('pnpm', ['--version']).status === 0) {
+  console.log('== pnpm (install scripts not approved)');
+  const project = join(work, 'pnpm');
+  mkdirSync(project);
+  for (const f of readdirSync(sample)) copyFileSync(join(sample, f), join(project, f));
+  const overrides = Object.fromEntries(files.map((f) => [`@bmapkit/${/^bmapkit-(.*)-\d+\.\d+\.\d+\.tgz$/.exec(basename(f))[1]}`, `file:${f}`]));
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { '@bmapkit/cli': overrides['@bmapkit/cli'] }, pnpm: { overrides } }));
+  const env = { ...process.env, npm_config_store_dir: join(work, 'pnpm-store') };
+  step('pnpm install, then bmaptool create and copy (raw, .gz) with the prebuild', () => {
+    run('pnpm', ['install'], { cwd: project, env, timeout: 600_000 });
+    const bmaptool = (args) => run(join(project, 'node_modules', '.bin', 'bmaptool'), args, { cwd: project, env });
+    bmaptool(['copy', 'sample.img.gz', 'from-gz.img']);
+    if (bmaptool(['create', 'from-gz.img']).stdout !== readFileSync(join(project, 'sample.img.bmap'), 'utf8')) throw new Error('the bmap differs from the sample');
+    bmaptool(['copy', '--bmap', 'sample.img.bmap', 'from-gz.img', 'from-raw.img']);
+    if (!readFileSync(join(project, 'from-raw.img')).equals(raw)) throw new Error('from-raw.img differs from the sample');
   });
 }
 

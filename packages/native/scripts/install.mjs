@@ -7,6 +7,7 @@
 // everything but the native parts works, and using those says in one line
 // what is missing and how to fix it (src/index.ts).
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +30,8 @@ try {
   console.warn(`@bmapkit/native: no prebuilt addon fits this machine (${found.why}) and node-gyp cannot be found to build one`);
   process.exit(0);
 }
-console.warn(`@bmapkit/native: no prebuilt addon fits this machine (${found.why}); building it from source`);
+if (existsSync(join(root, 'prebuilds'))) console.warn(`@bmapkit/native: no prebuilt addon fits this machine (${found.why}); building it from source`);
+else console.log('@bmapkit/native: building the addon from source (a development checkout has no prebuilds)');
 const r = spawnSync(process.execPath, [gyp, 'rebuild'], { stdio: 'inherit', cwd: root });
 if (r.status !== 0) {
   console.warn(
