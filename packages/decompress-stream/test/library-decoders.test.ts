@@ -50,11 +50,8 @@ describe.skipIf(noZstd !== undefined)('zstd through node:zlib', () => {
 });
 
 let lzma: { xz: { compressSync(b: Buffer): Buffer } } | undefined;
-try {
-  lzma = createRequire(import.meta.url)('@napi-rs/lzma') as typeof lzma;
-} catch {
-  skipNote('the @napi-rs/lzma xz fallback tests: the optional dependency is not installed (it is for Node >= 22.20)');
-}
+if (napiXzDecoder('probe') !== undefined) lzma = createRequire(import.meta.url)('@napi-rs/lzma') as typeof lzma;
+else skipNote(`the @napi-rs/lzma xz fallback tests: the optional dependency is not installed, or not for Node ${process.version} (its engines: ^22.20 || ^24.12 || >=25)`);
 
 describe.skipIf(lzma === undefined)('xz through @napi-rs/lzma', () => {
   it('decodes byte for byte, and a cut-off file is IMAGE_TRUNCATED', async () => {
