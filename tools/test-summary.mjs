@@ -13,6 +13,7 @@ let failed = 0;
 let skipped = 0;
 const missing = [];
 const reasons = new Set();
+const nodes = new Set();
 for (const group of ['packages', 'apps']) {
   for (const dir of readdirSync(join(root, group))) {
     const projectDir = join(root, group, dir);
@@ -22,6 +23,8 @@ for (const group of ['packages', 'apps']) {
       missing.push(`${group}/${dir}`);
       continue;
     }
+    const node = join(projectDir, '.test-node.txt');
+    if (existsSync(node)) nodes.add(readFileSync(node, 'utf8').trim());
     const skips = join(projectDir, '.test-skips.txt');
     if (existsSync(skips)) for (const line of readFileSync(skips, 'utf8').split('\n')) if (line !== '') reasons.add(line);
     const r = JSON.parse(readFileSync(report, 'utf8'));
@@ -35,7 +38,7 @@ if (missing.length > 0) {
   console.error(`test-summary: no test report from ${missing.join(', ')}; run 'pnpm test'`);
 }
 for (const reason of reasons) console.log(`skipped: ${reason}`);
-console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped${nodes.size > 0 ? ` (Node ${[...nodes].join(', ')})` : ''}`);
 // the status of the nx run before it, when given: a type check can fail with every test passing
 const nxStatus = Number(process.argv[2] ?? 0);
 if (nxStatus !== 0) console.error(`test-summary: nx exited with status ${nxStatus}; see its failed tasks above`);
