@@ -67,6 +67,11 @@ export function ownBmap(image, version) {
   return xml;
 }
 
+/** The file checksum (BmapFileSHA1 or BmapFileChecksum) the bmap text XML declares, or undefined (format 1.2). */
+export function declaredFileChecksum(xml) {
+  return /<BmapFile(?:SHA1|Checksum)>\s*([0-9a-f]+)/.exec(xml)?.[1];
+}
+
 /** Whitespace and comments squeezed out: the file checksum no longer matches. */
 function squeezed(xml) {
   return xml.replace(/<!--[\s\S]*?-->\n*/g, '').replace(/\n\s*\n/g, '\n').replace(/> +/g, '>');

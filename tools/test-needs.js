@@ -5,7 +5,7 @@
 //   when ../shared is beside the checkout, else the project's own stand-ins
 //   (tools/own-vectors.js), made once per checkout into node_modules/.cache.
 // - referenceVectors(name): the reference folder only, or undefined.
-// - missingProgram(...names), missingVectors(name): a skip reason, or undefined.
+// - missingProgram(...names): a skip reason, or undefined.
 // - skipNote(reason): prints the reason and records it in the project's
 //   .test-skips.txt, which tools/test-summary.mjs prints once per reason.
 import { accessSync, appendFileSync, constants, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
@@ -21,11 +21,6 @@ const OWN = join(ROOT, 'node_modules', '.cache', 'bmapkit-own-vectors', 'v1');
 export function referenceVectors(name) {
   const dir = join(SHARED_TESTDATA, name);
   return existsSync(join(dir, 'README.md')) ? `${dir}/` : undefined;
-}
-
-/** The reason a test of the reference vectors NAME skips, or undefined when they are here. */
-export function missingVectors(name) {
-  return referenceVectors(name) === undefined ? `the reference vectors ${join('..', 'shared', 'testdata', name)} are not beside this checkout` : undefined;
 }
 
 /** Test inputs laid out as ../shared/testdata/NAME: { dir (trailing slash), reference: whether they are the reference vectors }. */

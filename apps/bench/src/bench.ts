@@ -55,7 +55,7 @@ if (command === 'cancel') {
 const workload: Workload = { kind: opts['kind'] as Workload['kind'], size: opts['size']!, mapped: opts['mapped']!, seed: Number(opts['seed']) };
 const image = ensureImage(repo, opts['dir']!, workload, log);
 if (command === 'codecs') {
-  console.log(codecBench({ repo, image, dir: opts['dir']!, nodes: (opts['node'] ?? '20,22,24,26').split(','), ...(opts['formats'] === undefined ? {} : { formats: opts['formats'].split(',') }), runs: Number(opts['runs'] === '5' ? 3 : opts['runs']), log }));
+  console.log(codecBench({ repo, image, dir: opts['dir']!, nodes: (opts['node'] ?? '20,22,24,26').split(','), ...(opts['formats'] === undefined ? {} : { formats: opts['formats'].split(',') }), runs: rest.includes('--runs') ? Number(opts['runs']) : 3, log }));
   process.exit(0);
 }
 // OPENSSL_ia32cap=:~0x20000000 hides the SHA extensions from OpenSSL (Node's and Python's alike).

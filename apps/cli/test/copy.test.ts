@@ -7,7 +7,7 @@ import { parseBmap } from '@bmapkit/bmap-format';
 import { fileExtents, unmappedRanges } from '@bmapkit/extent-source';
 import { BIN, BLOCKMAP, TEST_IMAGE_SHA, VECTORS, run } from './run.js';
 import { sha256, sparseImage, vectorA } from './images.js';
-import { hasProgram, skipNote } from '../../../tools/test-needs.js';
+import { hasProgram as has, skipNote } from '../../../tools/test-needs.js';
 
 let dir: string;
 beforeAll(() => {
@@ -15,7 +15,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const has = (p: string) => spawnSync(p, ['--help'], { stdio: 'ignore' }).error === undefined;
 function sh(cmd: string, input?: Buffer): void {
   const r = spawnSync('sh', ['-c', cmd], { cwd: dir, input });
   if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
@@ -399,7 +398,7 @@ describe('copy: bad input is refused clearly, and DEST is untouched when it can 
     expect(r.status).toBe(1);
     oneLine(
       r,
-      hasProgram('gpg')
+      has('gpg')
         ? /ERROR: the ".*signed.bmap.asc" signature file does not actually contain any valid signatures/
         : /ERROR: Cannot verify GPG signature without GPG: 'gpg' is not installed \(install gnupg, or pass --no-sig-verify to use the bmap unverified\)$/,
     );

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { serveFiles } from '../../../tools/http-fixture.js';
 import { BIN, run, runAsync } from './run.js';
 import { sha256, sparseImage } from './images.js';
-import { skipNote } from '../../../tools/test-needs.js';
+import { hasProgram as has, skipNote } from '../../../tools/test-needs.js';
 
 // Nothing a user can feed bmapkit may keep it running forever: endless
 // sources, a decoder program left behind by an error, a FIFO nobody writes,
@@ -28,7 +28,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const sh = (cmd: string, env: NodeJS.ProcessEnv = {}) =>
   spawnSync('sh', ['-c', cmd.replaceAll('BMAPTOOL', `'${process.execPath}' '${BIN}'`)], { cwd: dir, encoding: 'utf8', timeout: DEADLINE, env: { ...process.env, ...env } });
-const has = (p: string) => spawnSync(p, ['--help'], { stdio: 'ignore' }).error === undefined;
 
 describe('endless sources stop at the image size', () => {
   it('verify against /dev/zero ends, saying the source goes on', () => {

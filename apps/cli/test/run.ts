@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { testVectors } from '../../../tools/test-needs.js';
+import { declaredFileChecksum } from '../../../tools/own-vectors.js';
 
 /** The built CLI, run as a user runs it: a real process, real stdout/stderr/exit status. */
 export const BIN = fileURLToPath(new URL('../dist/bmaptool.js', import.meta.url));
@@ -15,7 +16,7 @@ export const TEST_IMAGE_SHA = createHash('sha256').update(gunzipSync(readFileSyn
 /** The file checksum a bmap of VECTORS declares (test.image.bmap.v2.0's is d9cf7d44...070 in the reference set). */
 /** The sha256 test.image.bmap.v2.0 gives range SPAN ('15-18'). */
 export const rangeChecksum = (span: string): string => new RegExp(`chksum="([0-9a-f]{64})">\\s*${span}\\s*<`).exec(readFileSync(`${VECTORS}test.image.bmap.v2.0`, 'utf8'))![1]!;
-export const declaredChecksum = (name: string): string => /<BmapFile(?:SHA1|Checksum)>\s*([0-9a-f]+)/.exec(readFileSync(`${VECTORS}${name}`, 'utf8'))![1]!;
+export const declaredChecksum = (name: string): string => declaredFileChecksum(readFileSync(`${VECTORS}${name}`, 'utf8'))!;
 
 export interface Run {
   status: number | null;

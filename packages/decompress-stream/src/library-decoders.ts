@@ -31,21 +31,20 @@ interface NapiXz {
 
 let napiXz: NapiXz | null | undefined;
 
+/** @napi-rs/lzma's xz, loaded once: null where it is not installed or this Node is below its engines (^22.20 || ^24.12 || >=25; npm may install it elsewhere too, with a warning). */
+function loadNapiXz(): NapiXz | null {
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  if (!((major === 22 && minor >= 20) || (major === 24 && minor >= 12) || major >= 25)) return null;
+  try {
+    return createRequire(import.meta.url)('@napi-rs/lzma/xz') as NapiXz;
+  } catch {
+    return null;
+  }
+}
+
 /** xz from @napi-rs/lzma (an optional dependency; installed on Node >= 22.20), or undefined where it is not installed. */
 export function napiXzDecoder(source: string): DecoderPair | undefined {
-  if (napiXz === undefined) {
-    // its engines: ^22.20 || ^24.12 || >=25 (npm may install it elsewhere too, with a warning)
-    const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
-    const supported = (major === 22 && minor >= 20) || (major === 24 && minor >= 12) || major >= 25;
-    napiXz = supported ? undefined : null;
-  }
-  if (napiXz === undefined) {
-    try {
-      napiXz = createRequire(import.meta.url)('@napi-rs/lzma/xz') as NapiXz;
-    } catch {
-      napiXz = null;
-    }
-  }
+  if (napiXz === undefined) napiXz = loadNapiXz();
   if (napiXz === null) return undefined;
   const input = new TransformStream<Uint8Array, Uint8Array>();
   const decoded = napiXz.decompressStream(input.readable);

@@ -5,11 +5,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decompress } from '../src/index.js';
+import { hasProgram as has } from '../../../tools/test-needs.js';
 
 let dir: string;
 let image: Buffer;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const has = (p: string) => spawnSync(p, ['--help'], { stdio: 'ignore' }).error === undefined;
 function sh(cmd: string): void {
   const r = spawnSync('sh', ['-c', cmd], { cwd: dir, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);

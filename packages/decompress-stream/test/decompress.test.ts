@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decompress, externalDecoder, defaultRegistry } from '../src/index.js';
-import { skipNote } from '../../../tools/test-needs.js';
+import { hasProgram as has, skipNote } from '../../../tools/test-needs.js';
 
 let dir: string;
 let image: Buffer;
@@ -19,7 +19,6 @@ function makeImage(): Buffer {
   return b;
 }
 
-const has = (p: string) => spawnSync(p, ['--help'], { stdio: 'ignore' }).error === undefined;
 function sh(cmd: string): void {
   const r = spawnSync('sh', ['-c', cmd], { cwd: dir, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDecoder } from '@bmapkit/native';
 import { decompress } from '../src/index.js';
-import { skipNote } from '../../../tools/test-needs.js';
+import { hasProgram as has, skipNote } from '../../../tools/test-needs.js';
 
 // xz and zstd decode in process (libzstd.so.1 / liblzma.so.5 through the
 // addon) when they can; these tests prove that path is the one taken (PATH is
@@ -15,7 +15,6 @@ import { skipNote } from '../../../tools/test-needs.js';
 let dir: string;
 let image: Buffer;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const has = (p: string) => spawnSync(p, ['--help'], { stdio: 'ignore' }).error === undefined;
 const savedPath = process.env['PATH'];
 
 /** 30 MiB + 100 KiB: random data, a 21 MiB run of zeros, text, zeros again, a ragged random tail. */
