@@ -1,5 +1,5 @@
 /**
- * The bookkeeping both hash pools (HashPool, NativeHashPool) keep: a promise
+ * The hash pool's bookkeeping: a promise
  * per chain's digest, the callers waiting for room under the in-flight
  * bound, and the first failure, which rejects every digest still awaited and
  * wakes every waiter.

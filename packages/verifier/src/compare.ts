@@ -49,7 +49,7 @@ export function compareDigests(bmap: Pick<Bmap, 'ranges'>, digests: ReadonlyArra
 export async function digestStream(
   chunks: ReadableStream<ImageChunk>,
   bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize' | 'checksumType'>,
-  options: Pick<RangeHasherOptions, 'workers'> & { onChunk?: (chunk: ImageChunk) => void; onDigest?: (range: number, hex: string) => void } = {},
+  options: Pick<RangeHasherOptions, 'engine'> & { onChunk?: (chunk: ImageChunk) => void; onDigest?: (range: number, hex: string) => void } = {},
 ): Promise<string[]> {
   // with onDigest the digests go there only (a million ranges, no million strings kept)
   const digests = new Array<string>(options.onDigest === undefined ? bmap.ranges.length : 0);

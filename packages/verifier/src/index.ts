@@ -1,6 +1,5 @@
 export { generateChecksums, type ChecksumGenerator, type GenerateOptions } from './generate.js';
-export { RangeHasher, type RangeHasherOptions } from './range-hasher.js';
-export { HashPool, defaultHashWorkers, type HashPoolOptions, type ChainHasher } from './hash-pool.js';
+export { RangeHasher, type RangeHasherOptions, type HashEngine } from './range-hasher.js';
 export { NativeHashPool } from './native-hash-pool.js';
 export { hashFileRanges, type HashFileRangesOptions } from './hash-file-ranges.js';
 export { verifyChecksums, type VerifyOptions } from './verify.js';

@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { hashBegin, hashRun, type HashContext } from '@bmapkit/native';
 import { ChainBook } from './chain-book.js';
-import type { ChainHasher } from './hash-pool.js';
 
 type Item = [HashContext, Uint8Array | null];
 
@@ -12,6 +11,8 @@ interface Lane {
   running: boolean;
   /** Bytes queued or being hashed. */
   bytes: number;
+  /** Chains begun on this lane and not yet ended. */
+  chains: number;
 }
 
 /** Items handed to one run at most (a run is one trip to the thread pool). */
@@ -25,7 +26,7 @@ const RUN_ITEMS = 256;
  * parallel, one per core. Memory is bounded: update() waits while more than
  * maxInFlight bytes are queued, and holds each chunk only until it is hashed.
  */
-export class NativeHashPool implements ChainHasher {
+export class NativeHashPool {
   private readonly lanes: Lane[] = [];
   private readonly laneOf = new Map<number, Lane>();
   private readonly contexts = new Map<number, HashContext>();
@@ -35,13 +36,16 @@ export class NativeHashPool implements ChainHasher {
     private readonly maxInFlight = 8 << 20,
     lanes = Math.min(4, availableParallelism()),
   ) {
-    for (let i = 0; i < Math.max(1, lanes); i++) this.lanes.push({ queue: [], ends: [], running: false, bytes: 0 });
+    for (let i = 0; i < Math.max(1, lanes); i++) this.lanes.push({ queue: [], ends: [], running: false, bytes: 0, chains: 0 });
   }
 
   begin(id: number, algorithm: string): Promise<string> {
     const digest = this.book.expect(id);
+    // the lane with the fewest open chains (then the fewest bytes): chains
+    // that are fed at the same time (interleaved ranges) hash in parallel
     let lane = this.lanes[0]!;
-    for (const l of this.lanes) if (l.bytes < lane.bytes) lane = l;
+    for (const l of this.lanes) if (l.chains < lane.chains || (l.chains === lane.chains && l.bytes < lane.bytes)) lane = l;
+    lane.chains += 1;
     this.laneOf.set(id, lane);
     this.contexts.set(id, hashBegin(algorithm));
     return digest;
@@ -60,13 +64,11 @@ export class NativeHashPool implements ChainHasher {
     const lane = this.laneOf.get(id)!;
     lane.queue.push([this.contexts.get(id)!, null]);
     lane.ends.push(id);
+    lane.chains -= 1;
     this.laneOf.delete(id);
     this.contexts.delete(id);
     this.run(lane);
   }
-
-  /** Nothing waits in a batch here: every update is on its way at once. */
-  flush(): void {}
 
   async close(): Promise<void> {
     // runs in progress finish on their own; nothing more is started

@@ -1,33 +1,51 @@
 import { createHash, type Hash } from 'node:crypto';
 import { BmapkitError, rangeByteSpan, requireHashName, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
 import { canDigestFiles } from '@bmapkit/native';
-import { HashPool, type ChainHasher, type HashPoolOptions } from './hash-pool.js';
 import { NativeHashPool } from './native-hash-pool.js';
 
 /** Ranges up to this size are hashed on the main thread as their bytes pass. */
 const INLINE_BYTES = 64 << 10;
 
-export interface RangeHasherOptions extends HashPoolOptions {
+/**
+ * Where range digests are computed. `native`: the addon's pool on libuv
+ * threads, one lane per core (ranges hashed in parallel, the bytes where
+ * they are); `js`: node:crypto on the calling thread, the pure-JS fallback.
+ * `auto` (the default): native when the addon loads and has the algorithm.
+ */
+export type HashEngine = 'auto' | 'native' | 'js';
+
+export interface RangeHasherOptions {
   /** ChecksumType as in a bmap ("sha256", "sha1", "SHA256", "sha3_256"); default sha256. */
   algorithm?: string;
+  /** Which engine hashes (default auto). */
+  engine?: HashEngine;
+  /** Bytes handed to the pool and not yet hashed before the stream waits (default 4 MiB). */
+  maxInFlight?: number;
+}
+
+/** A range being hashed: where its next byte must start, where it ends, and its inline hash when small. */
+interface OpenRange {
+  next: number;
+  end: number;
+  inline: Hash | undefined;
 }
 
 /**
  * Follows a stream of ImageChunks and hashes each range's bytes as one
- * chain, checking that chunks arrive in order and that each range's bytes are
- * all there. `onDigest` gets (rangeIndex, hex) as soon as a range is hashed.
+ * chain. Chunks of one range must come in order and contiguous; chunks of
+ * different ranges may interleave (readExtents does, so that ranges hash in
+ * parallel). A range ends when its last byte has arrived; `onDigest` gets
+ * (rangeIndex, hex) as soon as it is hashed.
  */
 export class RangeHasher {
   readonly algorithm: string;
-  private readonly pool: ChainHasher;
-  private current = -1;
-  private expectedOffset = 0;
+  private readonly pool: NativeHashPool | undefined;
+  private readonly open = new Map<number, OpenRange>();
+  /** One bit per range: its bytes have all arrived. */
+  private readonly done: Uint8Array;
   /** Digests not yet delivered (only those: a million ranges must not keep a million promises). */
   private readonly pending = new Set<Promise<void>>();
   private failure: unknown;
-  /** The current range's hash, when it is small enough to hash inline. */
-  private inline: Hash | undefined;
-  private rangeEnd = 0;
 
   constructor(
     private readonly bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize'>,
@@ -35,41 +53,57 @@ export class RangeHasher {
     options: RangeHasherOptions = {},
   ) {
     this.algorithm = requireHashName(options.algorithm ?? 'sha256', 'checksums');
+    this.done = new Uint8Array(Math.ceil(bmap.ranges.length / 8));
     // The addon's pool hashes in place on libuv threads: no copies, no
-    // worker heaps (bench .zst copy without SHA extensions: 3.54 s, 312 MB
-    // with worker threads; 3.44-3.60 s, 190 MB), and the main thread is left
-    // to move chunks. That pays even where one core hashes fast enough: with
-    // the decoder on its own thread and queues bounded in bytes, the bench
-    // .zst copy with SHA extensions took 1.79-2.07 s hashing on the pool,
-    // 1.96-2.18 s inline, at the same peak RSS (134-138 MB; before the
-    // queues were bounded, off-thread hashing cost 122 -> 193 MB). Worker
-    // threads (or inline hashing, where calibration finds one core fast
-    // enough) when asked for (option, BMAPKIT_HASH_WORKERS) or when the
-    // addon cannot hash.
-    const workersChosen = options.workers !== undefined || (process.env['BMAPKIT_HASH_WORKERS'] ?? '') !== '';
-    this.pool = !workersChosen && canDigestFiles(this.algorithm) ? new NativeHashPool(options.maxInFlight ?? 4 << 20) : new HashPool(options);
+    // worker heaps, and the main thread is left to move chunks (bench .zst
+    // copy without SHA extensions: 3.44-3.60 s, 190 MB against 3.54 s,
+    // 312 MB with worker threads; with them, 1.79-2.07 s against 1.96-2.18 s
+    // inline). node:crypto inline is the fallback, and chosen explicitly.
+    const engine = options.engine ?? 'auto';
+    const native = engine !== 'js' && canDigestFiles(this.algorithm);
+    if (engine === 'native' && !native) {
+      throw new BmapkitError('NATIVE_UNAVAILABLE', `hashing ${this.algorithm} on the native pool needs bmapkit's native addon with that algorithm; use the 'js' engine`);
+    }
+    this.pool = native ? new NativeHashPool(options.maxInFlight ?? 4 << 20) : undefined;
   }
 
   /** Hashes a chunk; returns a promise only when the caller must wait for room. */
   add(chunk: ImageChunk): Promise<void> | undefined {
-    if (chunk.range !== this.current) {
-      if (this.current >= 0) this.finishRange();
-      if (chunk.range <= this.current || chunk.range >= this.bmap.ranges.length) {
-        throw new BmapkitError('CHUNK_ORDER', `chunk for range #${chunk.range} arrived after range #${this.current}; chunks must come in range order`);
-      }
-      this.current = chunk.range;
-      const span = rangeByteSpan(this.bmap.ranges.at(chunk.range)!, this.bmap);
-      this.expectedOffset = span.start;
-      this.rangeEnd = span.end;
-      const index = chunk.range;
-      // A small range is hashed here and now: a pool chain costs ~50 us a
-      // range, which a bmap of a million 512-byte ranges turned into a minute.
-      if (span.end - span.start <= INLINE_BYTES) {
-        this.inline = createHash(this.algorithm);
-        return this.addInline(chunk);
-      }
-      this.inline = undefined;
-      const digest: Promise<void> = this.pool.begin(index, this.algorithm).then(
+    if (this.failure !== undefined) throw this.failure;
+    const index = chunk.range;
+    let r = this.open.get(index);
+    if (r === undefined) r = this.begin(chunk);
+    if (chunk.offset !== r.next) {
+      throw new BmapkitError(
+        'CHUNK_ORDER',
+        `chunk at byte ${chunk.offset} of range #${index} does not follow byte ${r.next}; the chunks of a range must come in order and contiguous`,
+      );
+    }
+    const length = chunk.data.byteLength;
+    if (r.next + length > r.end) {
+      throw new BmapkitError('CHUNK_ORDER', `chunk at byte ${chunk.offset} (${length} bytes) runs past the end of range #${index} at byte ${r.end}`);
+    }
+    r.next += length;
+    let wait: Promise<void> | undefined;
+    if (r.inline !== undefined) r.inline.update(chunk.data);
+    else wait = this.pool!.update(index, chunk.data);
+    if (r.next === r.end) this.end(index, r);
+    return wait;
+  }
+
+  private begin(chunk: ImageChunk): OpenRange {
+    const index = chunk.range;
+    const range = Number.isInteger(index) && index >= 0 ? this.bmap.ranges.at(index) : undefined;
+    if (range === undefined) throw new BmapkitError('CHUNK_ORDER', `chunk for range #${index}, but the bmap has ${this.bmap.ranges.length} ranges`);
+    if ((this.done[index >> 3]! & (1 << (index & 7))) !== 0) {
+      throw new BmapkitError('CHUNK_ORDER', `chunk at byte ${chunk.offset} for range #${index}, whose bytes have all arrived already`);
+    }
+    const span = rangeByteSpan(range, this.bmap);
+    // A small range is hashed here and now: a pool chain costs ~50 us a
+    // range, which a bmap of a million 512-byte ranges turned into a minute.
+    const inline = this.pool === undefined || span.end - span.start <= INLINE_BYTES ? createHash(this.algorithm) : undefined;
+    if (inline === undefined) {
+      const digest: Promise<void> = this.pool!.begin(index, this.algorithm).then(
         (hex) => {
           this.pending.delete(digest);
           this.onDigest(index, hex);
@@ -81,43 +115,40 @@ export class RangeHasher {
       );
       this.pending.add(digest);
     }
-    if (chunk.offset !== this.expectedOffset) {
-      throw new BmapkitError(
-        'CHUNK_ORDER',
-        `chunk at byte ${chunk.offset} of range #${chunk.range} does not follow byte ${this.expectedOffset}; chunks must be contiguous`,
-      );
-    }
-    if (this.inline !== undefined) return this.addInline(chunk);
-    this.expectedOffset += chunk.data.byteLength;
-    return this.pool.update(chunk.range, chunk.data);
+    const r: OpenRange = { next: span.start, end: span.end, inline };
+    this.open.set(index, r);
+    return r;
   }
 
-  private addInline(chunk: ImageChunk): undefined {
-    if (chunk.offset !== this.expectedOffset) {
-      throw new BmapkitError(
-        'CHUNK_ORDER',
-        `chunk at byte ${chunk.offset} of range #${chunk.range} does not follow byte ${this.expectedOffset}; chunks must be contiguous`,
-      );
-    }
-    this.inline!.update(chunk.data);
-    this.expectedOffset += chunk.data.byteLength;
-    return undefined;
+  private end(index: number, r: OpenRange): void {
+    this.open.delete(index);
+    this.done[index >> 3]! |= 1 << (index & 7);
+    if (r.inline !== undefined) this.onDigest(index, r.inline.digest('hex'));
+    else this.pool!.end(index);
   }
 
-  /** Ends the last range and waits for every digest. */
+  /** Whether every byte of range `index` has been hashed or handed to the pool. */
+  complete(index: number): boolean {
+    return (this.done[index >> 3]! & (1 << (index & 7))) !== 0;
+  }
+
+  /** Waits for every digest; a range left incomplete is IMAGE_TRUNCATED. */
   async finish(): Promise<void> {
-    if (this.current >= 0) this.finishRange();
-    this.pool.flush();
     try {
+      for (const [index, r] of this.open) {
+        const range = this.bmap.ranges.at(index)!;
+        const span = rangeByteSpan(range, this.bmap);
+        throw new BmapkitError('IMAGE_TRUNCATED', `blocks ${range.first}-${range.last} ended after ${r.next - span.start} of their ${span.end - span.start} bytes`);
+      }
       while (this.pending.size > 0) await Promise.all([...this.pending]);
       if (this.failure !== undefined) throw this.failure;
     } finally {
-      await this.pool.close();
+      await this.pool?.close();
     }
   }
 
   async abort(): Promise<void> {
-    await this.pool.close();
+    await this.pool?.close();
   }
 
   /**
@@ -138,23 +169,5 @@ export class RangeHasher {
     }
     if (wait === undefined) return controller.enqueue(chunk);
     return wait.then(() => controller.enqueue(chunk), failed);
-  }
-
-  private finishRange(): void {
-    if (this.expectedOffset !== this.rangeEnd) {
-      const range = this.bmap.ranges.at(this.current)!;
-      const span = rangeByteSpan(range, this.bmap);
-      throw new BmapkitError(
-        'IMAGE_TRUNCATED',
-        `blocks ${range.first}-${range.last} ended after ${this.expectedOffset - span.start} of their ${span.end - span.start} bytes`,
-      );
-    }
-    if (this.inline !== undefined) {
-      const hex = this.inline.digest('hex');
-      this.inline = undefined;
-      this.onDigest(this.current, hex);
-      return;
-    }
-    this.pool.end(this.current);
   }
 }

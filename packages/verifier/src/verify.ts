@@ -1,7 +1,7 @@
 import { BmapkitError, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
 import { RangeHasher, type RangeHasherOptions } from './range-hasher.js';
 
-export interface VerifyOptions extends Pick<RangeHasherOptions, 'workers' | 'maxInFlight'> {
+export interface VerifyOptions extends Pick<RangeHasherOptions, 'engine' | 'maxInFlight'> {
   /** How the image is named in messages. */
   image: string;
 }

@@ -31,7 +31,6 @@ describe.skipIf(!available)('NativeHashPool: hash chains on the libuv pool, in p
         pool.update(id, new Uint8Array(0));
         pool.end(id);
       }
-      pool.flush();
       expect(await Promise.all(got)).toEqual(want);
       await pool.close();
     }
