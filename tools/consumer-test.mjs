@@ -72,11 +72,12 @@ if (!hasXz) console.log('the .xz copies are left out: xz is not installed');
 const IMPORTS = `
 import { strict as assert } from 'node:assert';
 const m = {};
-for (const p of ['bmap-format', 'decompress-stream', 'device-guard', 'extent-source', 'native', 'range-writer', 'signature', 'verifier', 'cli']) m[p] = await import('@bmapkit/' + p);
+for (const p of ['bmap-format', 'decompress-stream', 'device-guard', 'extent-source', 'native', 'range-writer', 'pipeline', 'signature', 'verifier', 'cli']) m[p] = await import('@bmapkit/' + p);
 assert.equal(typeof m['bmap-format'].parseBmap, 'function');
 assert.equal(typeof m['decompress-stream'].decompress, 'function');
 assert.equal(typeof m['range-writer'].rangeWriter, 'function');
 assert.equal(typeof m.cli.main, 'function');
+assert.equal(typeof m.pipeline.copyImage, 'function');
 assert.ok(m.native.nativeAvailable(), 'the addon loads');
 for (const kind of ['zstd', 'xz', 'gzip']) { const d = m.native.openDecoder(kind); assert.ok(d, kind + ' decodes in process'); d.close(); }
 assert.ok(m.native.canDigestFiles('sha256'), 'the addon hashes with Node\\'s OpenSSL');

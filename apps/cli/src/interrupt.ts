@@ -83,3 +83,27 @@ export async function flushOutput(ms?: number): Promise<void> {
   await Promise.race([both, new Promise((r) => (timer = setTimeout(r, ms)))]);
   clearTimeout(timer);
 }
+
+/**
+ * Runs one command's work with an AbortSignal that an interrupt aborts: the
+ * interrupt then waits (at most `waitMs`) for the work to settle, that is
+ * for the library to undo what it set up (a DEST it created removed, device
+ * tuning restored), before the process exits.
+ */
+export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>, waitMs = 2000): Promise<T> {
+  const controller = new AbortController();
+  let running: Promise<T> | undefined;
+  const unregister = onInterrupt(async () => {
+    controller.abort(new Error('interrupted'));
+    if (running === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([running.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
+  });
+  try {
+    running = work(controller.signal);
+    return await running;
+  } finally {
+    unregister();
+  }
+}

@@ -5,7 +5,7 @@ export { RangeCollector, unmappedRanges } from './ranges.js';
 export { fsReason } from '@bmapkit/bmap-format'; // moved there; re-exported for existing users
 export { filesystemType, checkZfsCompatible, ZFS_PARAMETER, type FilesystemType, type ZfsCheckOptions } from './fs-type.js';
 export { selectRanges, type SelectRangesOptions } from './select-ranges.js';
-export { openImage, isUrl, type ImageSource } from './open-image.js';
+export { openImage, streamImage, isUrl, type ImageSource } from './open-image.js';
 export { fetchExtents, planSpans, type FetchSpan, type FetchExtentsOptions, type FetchPlanOptions } from './remote/fetch-extents.js';
 export { httpGet, type HttpGetOptions, type HttpResponse } from './remote/http-client.js';
 export { openHttp, type HttpImage } from './remote/http-source.js';

@@ -14,7 +14,7 @@ export interface ImageSource {
   uri: string;
   /** How to name it in messages: the URI without its password. */
   name: string;
-  kind: 'file' | 'stdin' | 'url';
+  kind: 'file' | 'stdin' | 'url' | 'stream';
   /** The local path, for a local file (also one given as a file: URL). */
   path: string | undefined;
   /** Size in bytes when known: a local regular file, stdin redirected from one, or what a server says. */
@@ -124,6 +124,25 @@ function openStdin(): ImageSource {
     path: undefined,
     size,
     stream: () => readableFromNode(process.stdin),
+    randomAccess: () => undefined,
+    extents: () => undefined,
+  };
+}
+
+/**
+ * An image given as a stream of its bytes (already open: a build step's
+ * output, a socket), read once from start to end. `name` is how messages
+ * name it; its ending is also the clue to the format when the content has
+ * no magic bytes.
+ */
+export function streamImage(stream: ReadableStream<Uint8Array>, name = 'stream'): ImageSource {
+  return {
+    uri: name,
+    name,
+    kind: 'stream',
+    path: undefined,
+    size: undefined,
+    stream: () => stream,
     randomAccess: () => undefined,
     extents: () => undefined,
   };

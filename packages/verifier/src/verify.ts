@@ -4,6 +4,8 @@ import { RangeHasher, type RangeHasherOptions } from './range-hasher.js';
 export interface VerifyOptions extends Pick<RangeHasherOptions, 'engine' | 'maxInFlight'> {
   /** How the image is named in messages. */
   image: string;
+  /** Told each range whose digest matched the bmap's, as it is hashed. */
+  onRange?: (range: number) => void;
 }
 
 /**
@@ -19,7 +21,8 @@ export function verifyChecksums(bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'image
     bmap,
     (index, hex) => {
       const r = bmap.ranges.at(index)!;
-      if (failure === undefined && hex !== r.checksum) {
+      if (hex === r.checksum) options.onRange?.(index);
+      else if (failure === undefined) {
         failure = new BmapkitError(
           'RANGE_CHECKSUM',
           `checksum mismatch for blocks range ${r.first}-${r.last}: calculated ${hex}, should be ${r.checksum} (image file ${options.image})`,

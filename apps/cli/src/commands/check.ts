@@ -1,4 +1,4 @@
-import { readBmapFile } from '../bmap-file.js';
+import { checkBmap } from '@bmapkit/pipeline';
 import { bmapSummary, geometryLine } from '../bmap-lines.js';
 import type { Logger } from '../log.js';
 import { errorObject } from '../json-error.js';
@@ -14,23 +14,14 @@ export interface CheckOptions {
  */
 export async function check(path: string, options: CheckOptions, log: Logger, stdout: NodeJS.WritableStream): Promise<void> {
   let result;
-  let ranges = 0;
-  let withSums = 0;
   try {
-    // the ranges are counted as they pass, not kept: memory stays flat whatever the bmap's size
-    result = await readBmapFile(path, undefined, undefined, {
-      keepRanges: false,
-      onRange: (r) => {
-        ranges += 1;
-        if (r.checksum !== undefined) withSums += 1;
-      },
-    });
+    result = await checkBmap(path);
   } catch (e) {
     // --json: tooling gets an answer on stdout either way (the error line still goes to stderr)
     if (options.json === true) stdout.write(`${JSON.stringify({ bmap: path, valid: false, error: errorObject(e) })}\n`);
     throw e;
   }
-  const { bmap, fileChecksum } = result.scan;
+  const { bmap, fileChecksum, ranges, rangesWithChecksums: withSums } = result;
   if (options.json === true) {
     stdout.write(
       `${JSON.stringify({

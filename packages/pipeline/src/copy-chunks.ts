@@ -1,5 +1,5 @@
 import { BmapkitError, mappedByteCount, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
-import { decompress } from '@bmapkit/decompress-stream';
+import { decompress, type CodecRegistry } from '@bmapkit/decompress-stream';
 import { selectRanges, type ImageSource } from '@bmapkit/extent-source';
 import { rangeWriter, type DestinationKind, type PositionedFile, type RangeWriter } from '@bmapkit/range-writer';
 import { digestChecker, hashFileRanges, readBack, verifyChecksums, type ReadBackFile } from '@bmapkit/verifier';
@@ -17,11 +17,21 @@ export interface PreparedImage {
 }
 
 /** Sniffs and prepares the image's bytes (`raw`: the image's stream from its start), before anything is decided about DEST. */
-export async function prepareImage(image: ImageSource, raw: ReadableStream<Uint8Array>, onWarning: (message: string) => void): Promise<PreparedImage> {
+export async function prepareImage(
+  image: ImageSource,
+  raw: ReadableStream<Uint8Array>,
+  onWarning: (message: string) => void,
+  registry?: CodecRegistry,
+): Promise<PreparedImage> {
   // a URL's query (signed URLs) is no part of its file name; a local regular
   // file may be read by the decoder itself (raw: its stream from the start)
   const file = image.kind === 'file' && image.size !== undefined ? image.path : undefined;
-  const { stream, format } = await decompress(raw, { name: image.kind === 'url' ? image.name.replace(/[?#].*$/, '') : image.uri, onWarning, file });
+  const { stream, format } = await decompress(raw, {
+    name: image.kind === 'url' ? image.name.replace(/[?#].*$/, '') : image.uri,
+    onWarning,
+    file,
+    ...(registry === undefined ? {} : { registry }),
+  });
   const plain = format.label === 'raw';
   return { image, stream, format: plain ? undefined : format.label, knownSize: plain ? image.size : undefined, onWarning };
 }
@@ -41,8 +51,12 @@ export interface CopyPlan {
   /** Read each flushed batch back from DEST (`direct`: the reader is O_DIRECT) and rewrite what differs. */
   readBack?: { reader: ReadBackFile; direct: boolean; onMismatch: (first: number, last: number, attempt: number) => void };
   beforeSync: () => void;
+  /** The caller's stages, run on verified chunks before writing. */
+  stages?: TransformStream<ImageChunk, ImageChunk>[];
   /** false: never take the fused path (a test hook wraps the destination's writes). */
   fused?: boolean;
+  /** Told each range whose checksum matched. */
+  onRange?: (range: number) => void;
   /** Told the bytes copied so far and the total (undefined when unknown) as chunks pass. */
   onProgress?: ((done: number, total: number | undefined) => void) | undefined;
   /** Stops the copy: it rejects with the signal's reason once nothing touches DEST any more. */
@@ -53,7 +67,7 @@ export interface CopyPlan {
 export async function runCopy(plan: CopyPlan): Promise<{ bytes: number; imageSize: number; rewrites: number }> {
   const { prepared, bmap } = plan;
   const imagePath = prepared.image.path;
-  const fusable = plan.dest.kind !== 'char' && plan.dest.direct === undefined && plan.readBack === undefined && plan.fused !== false;
+  const fusable = plan.dest.kind !== 'char' && plan.dest.direct === undefined && plan.readBack === undefined && plan.fused !== false && (plan.stages ?? []).length === 0;
   if (bmap !== undefined && plan.verify && prepared.format === undefined && imagePath !== undefined && fusable) {
     return fusedCopy(plan, bmap, imagePath);
   }
@@ -82,7 +96,8 @@ export async function runCopy(plan: CopyPlan): Promise<{ bytes: number; imageSiz
     ...(checker === undefined ? {} : { afterSync: (chunks: ImageChunk[]) => checker.check(chunks) }),
   });
   let chunks = geometry === undefined ? prepared.stream.pipeThrough(linearChunks()) : await mappedChunks(prepared, geometry);
-  if (bmap !== undefined && plan.verify) chunks = chunks.pipeThrough(verifyChecksums(bmap, { image: name }));
+  if (bmap !== undefined && plan.verify) chunks = chunks.pipeThrough(verifyChecksums(bmap, { image: name, ...(plan.onRange === undefined ? {} : { onRange: plan.onRange }) }));
+  for (const stage of plan.stages ?? []) chunks = chunks.pipeThrough(stage);
   if (plan.onProgress !== undefined) chunks = chunks.pipeThrough(counting(geometry === undefined ? undefined : mappedByteCount(geometry), plan.onProgress));
   await chunks.pipeTo(writer, plan.signal === undefined ? {} : { signal: plan.signal });
   return { bytes: writer.bytesWritten(), imageSize: geometry?.imageSize ?? writer.end(), rewrites: checker?.stats().rewrites ?? 0 };
@@ -152,7 +167,10 @@ async function fusedCopy(plan: CopyPlan, bmap: Bmap, imagePath: string): Promise
   await hashFileRanges(imagePath, bmap, {
     algorithm: bmap.checksumType ?? 'sha256',
     keep: false,
-    onDigest: checker.check,
+    onDigest: (range, hex) => {
+      checker.check(range, hex);
+      if (hex === bmap.ranges.at(range)?.checksum) plan.onRange?.(range);
+    },
     copyTo: { path: dest, dest, ...(file ? {} : { syncEvery: 6 << 20 }) },
     ...(plan.onProgress === undefined ? {} : { onProgress: (done: number) => plan.onProgress!(done, total) }),
     ...(plan.signal === undefined ? {} : { signal: plan.signal }),

@@ -1,5 +1,4 @@
-import { BmapkitError } from '@bmapkit/bmap-format';
-import { fsReason } from '@bmapkit/extent-source';
+import { BmapkitError, fsReason } from '@bmapkit/bmap-format';
 
 /** Wraps an fs error as a typed, one-line error: "<what> '<path>': <reason>". */
 export function fsError(code: string, what: string, path: string, err: unknown): BmapkitError {

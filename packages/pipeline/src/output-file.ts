@@ -4,8 +4,7 @@ import { lstat, open, readlink, realpath, rename, stat, unlink, type FileHandle 
 import { basename, dirname, join, resolve } from 'node:path';
 import { BmapkitError } from '@bmapkit/bmap-format';
 import { checkNotAnInput, creationPath, type InputFile } from '@bmapkit/device-guard';
-import { fsError } from './fs-errors.js';
-import { onInterrupt } from './interrupt.js';
+import { fsError } from './fs-error.js';
 
 /** Where `create -o` puts the bmap. */
 export interface OutputFile {
@@ -26,9 +25,10 @@ export interface OutputFile {
  * character device, a FIFO or a descriptor path (/dev/stdout, /proc/self/fd/N)
  * is written as a stream, in place. A block device, a directory, or one of
  * the inputs (same file by device and inode) is refused before anything is
- * opened. The temporary file is removed on failure and on interruption.
+ * opened. The temporary file is removed on failure, by discard(), and when
+ * `signal` aborts before commit() has renamed it into place.
  */
-export async function openOutput(path: string, inputs: readonly InputFile[]): Promise<OutputFile> {
+export async function openOutput(path: string, inputs: readonly InputFile[], options: { signal?: AbortSignal } = {}): Promise<OutputFile> {
   const target = await inspect(path);
   await checkNotAnInput({ path, kind: 'file', existed: target.kind !== 'missing' }, inputs).catch((e: unknown) => {
     throw new BmapkitError('OUTPUT_IS_INPUT', (e as Error).message.replace(/^refusing to write to/, 'refusing to write the bmap to').replace(/; give a different destination$/, '; give another output file'));
@@ -39,7 +39,8 @@ export async function openOutput(path: string, inputs: readonly InputFile[]): Pr
   if (target.kind === 'directory') throw new BmapkitError('OUTPUT_OPEN', `cannot open the output file '${path}': is a directory; give a file name`);
   if (target.kind === 'stream') return StreamOutput.open(path);
   if (target.kind === 'descriptor') return new StreamOutput(path, undefined, target.fd);
-  return AtomicOutput.create(path, target.file);
+  options.signal?.throwIfAborted();
+  return AtomicOutput.create(path, target.file, options.signal);
 }
 
 type Target = { kind: 'missing' | 'file'; file: string } | { kind: 'descriptor'; fd: number } | { kind: 'stream' } | { kind: 'block' } | { kind: 'directory' };
@@ -97,17 +98,26 @@ class AtomicOutput implements OutputFile {
     private readonly tmp: string,
   ) {}
 
-  static async create(path: string, file: string): Promise<AtomicOutput> {
+  static async create(path: string, file: string, signal: AbortSignal | undefined): Promise<AtomicOutput> {
     const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
     const out = new AtomicOutput(path, file, tmp);
-    out.unregister = onInterrupt(() => out.discard()); // before the file exists: a signal may come at any moment
+    if (signal !== undefined) {
+      const onAbort = () => void out.discard();
+      signal.addEventListener('abort', onAbort, { once: true });
+      out.unregister = () => signal.removeEventListener('abort', onAbort);
+    }
     try {
       out.handle = await open(tmp, 'wx', 0o644);
-      return out;
     } catch (e) {
       out.unregister();
       throw fsError('OUTPUT_OPEN', 'cannot open the output file', path, e);
     }
+    if (signal?.aborted === true) {
+      // aborted while the file was being created: the listener found nothing to remove
+      await out.discard();
+      throw signal.reason;
+    }
+    return out;
   }
 
   async write(data: string | Uint8Array): Promise<void> {

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BmapkitError, isBmapkitError } from '@bmapkit/bmap-format';
 import { isUrl, openImage } from '@bmapkit/extent-source';
-import { fsError } from './fs-errors.js';
+import { fsError } from './fs-error.js';
 
 let dir: string | undefined;
 

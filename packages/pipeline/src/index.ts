@@ -1,0 +1,11 @@
+export { copyImage, type CopyImageOptions, type CopyResult, type SignatureOptions, type DeviceOptions } from './copy-image.js';
+export { createBmap, type CreateBmapOptions } from './create-bmap.js';
+export { verifyImage, type VerifyImageOptions, type VerifyResult } from './verify-image.js';
+export { checkBmap, type BmapCheck } from './check-bmap.js';
+export { findBmap, locateBmap, type FoundBmap } from './find-bmap.js';
+export { bmapCandidates, splitExt, splitQuery } from './bmap-candidates.js';
+export { readBmapFile, type BmapFile } from './bmap-file.js';
+export { openOutput, type OutputFile } from './output-file.js';
+export { isRemote, localPath, urlBasename } from './remote-file.js';
+export type { CopyEvent, VerifyEvent, LogEvent, LogLevel, ProgressEvent, RangeVerifiedEvent } from './events.js';
+export { redactUrl } from '@bmapkit/extent-source';

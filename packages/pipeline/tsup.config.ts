@@ -1,0 +1,3 @@
+import { projectConfig } from '../../tools/tsup-config.js';
+
+export default projectConfig();

@@ -1,0 +1,3 @@
+import { projectTestConfig } from '../../tools/vitest-config.js';
+
+export default projectTestConfig();
