@@ -1,3 +1,5 @@
+import { BmapkitError } from '@bmapkit/bmap-format';
+
 /**
  * How the process ends early: on SIGINT (Ctrl-C), SIGTERM, SIGHUP (a
  * terminal or SSH session that went away), or when a reader of stdout or
@@ -94,7 +96,7 @@ export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>
   const controller = new AbortController();
   let running: Promise<T> | undefined;
   const unregister = onInterrupt(async () => {
-    controller.abort(new Error('interrupted'));
+    controller.abort(new BmapkitError('INTERRUPTED', 'interrupted'));
     if (running === undefined) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([running.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, waitMs)))]);

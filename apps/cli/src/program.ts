@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { fsReason, isBmapkitError } from '@bmapkit/bmap-format';
+import { exitStatus, fsReason, isBmapkitError } from '@bmapkit/bmap-format';
 import { EXIT } from './exit-codes.js';
 import { Logger, wantsColour, type Verbosity } from './log.js';
 import { VERSION } from './version.js';
@@ -83,6 +83,7 @@ export async function main(io: MainIO): Promise<number> {
     .option('--no-tune', 'leave the I/O scheduler and bdi/max_ratio of the device alone')
     .option('--force', 'create DEST under /dev as a regular file when no such device exists')
     .option('--json', 'print JSON-lines events on stdout: start, bmap, progress, done, error')
+    .option('--codec <MODULE>', 'load a module that registers extra codecs (a path or a package; repeatable)', collect, [])
     .action(async (image: string, dest: string, opts: CopyOptions) => {
       const { copy } = await import('./commands/copy.js');
       await copy(image, dest, opts, log, io);
@@ -94,6 +95,7 @@ export async function main(io: MainIO): Promise<number> {
     .argument('<IMAGE_OR_DEST>', 'a block device, a written file, or an image (compressed images are decoded; - for stdin)')
     .option('--bmap <BMAP>', 'the bmap (needed for a device; for an image, found next to it by default)')
     .addOption(new Option('--json', 'print the result as one JSON object on stdout'))
+    .option('--codec <MODULE>', 'load a module that registers extra codecs (a path or a package; repeatable)', collect, [])
     .action(async (target: string, opts: VerifyCommandOptions) => {
       const { verify } = await import('./commands/verify.js');
       await verify(target, opts, log, io.stdout);
@@ -133,6 +135,7 @@ export async function main(io: MainIO): Promise<number> {
     if (isBmapkitError(err)) {
       log.error(err.message);
       if (debug) io.stderr.write(`${err.stack ?? ''}\n${err.cause instanceof Error ? `cause: ${err.cause.stack}\n` : ''}`);
+      return exitStatus(err);
     } else {
       log.error(`internal error: ${(err as Error)?.message ?? String(err)} (this is a bug in bmapkit; please report it with the output of --debug)`);
       if (debug) io.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
@@ -153,6 +156,11 @@ function watchOutput(stream: NodeJS.WritableStream, name: string, log: () => Log
     if (endingOn() === undefined && name === 'standard output') log().error(`cannot write to ${name}: ${fsReason(e)}`);
     void endProcess('OUTPUT');
   });
+}
+
+/** Collects a repeatable option's values. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** A combination of options the reference refuses at run time (exit 1, not 2, and no stack even with -d). */

@@ -1,15 +1,16 @@
+import { ERROR_CODES } from './error-codes.js';
+
 /**
- * Stable codes for every failure a user can cause. The CLI maps them to exit
- * statuses; build tooling can switch on them. Codes never change meaning.
+ * Stable codes for every failure a user can cause: the keys of ERROR_CODES,
+ * a closed table that also gives each code's exit status. Build tooling
+ * can switch on them; codes never change meaning.
  */
-export type BmapkitErrorCode =
-  | 'BMAP_PARSE'
-  | 'BMAP_TOO_LARGE'
-  | 'BMAP_CHECKSUM'
-  | 'BMAP_INVALID'
-  | 'UNSUPPORTED_VERSION'
-  | 'UNSUPPORTED_CHECKSUM'
-  | (string & {});
+export type BmapkitErrorCode = keyof typeof ERROR_CODES;
+
+/** The exit status for an error: its code's, 1 for anything else (a bug, or a code from a newer bmapkit). */
+export function exitStatus(e: unknown): number {
+  return isBmapkitError(e) ? (ERROR_CODES[e.code]?.exit ?? 1) : 1;
+}
 
 export interface BmapkitErrorOptions {
   /** The underlying error, if any (shown with --debug). */

@@ -22,10 +22,14 @@ export interface Codec {
   extensions: string[];
   /** Endings that mean "this format, then tar" (".tgz"). */
   tarExtensions?: string[];
-  /** True if the first bytes are this format's magic. */
-  sniff(head: Uint8Array): boolean;
-  /** Bytes sniff() needs at most. */
-  sniffBytes: number;
+  /**
+   * True if the first bytes are this format's magic. A format without magic
+   * bytes (raw deflate, brotli) leaves it out: it is then chosen by the
+   * file name's ending alone.
+   */
+  sniff?(head: Uint8Array): boolean;
+  /** Bytes sniff() needs at most (0 or left out without sniff). */
+  sniffBytes?: number;
   /** A fresh decoder for one stream. */
   decoder(options: DecoderOptions): DecoderPair;
   /**

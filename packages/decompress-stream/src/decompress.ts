@@ -40,8 +40,9 @@ export interface Decompressed {
 export async function decompress(input: ReadableStream<Uint8Array>, options: DecompressOptions): Promise<Decompressed> {
   const registry = options.registry ?? defaultRegistry();
   const { head, stream } = await peek(input, Math.max(registry.sniffBytes, TAR_HEADER));
-  const magic = registry.byMagic(head);
   const named = registry.byName(options.name);
+  // content first; a format that has no magic bytes can only go by its name
+  const magic = registry.byMagic(head) ?? (named !== undefined && named.codec.sniff === undefined ? named.codec : undefined);
   const namedTar = named?.tar === true || options.name.toLowerCase().endsWith('.tar');
   if (magic === undefined && named !== undefined) {
     throw new BmapkitError(

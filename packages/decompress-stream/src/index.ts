@@ -7,3 +7,4 @@ export { gzip } from './codecs/gzip.js';
 export { bzip2, xz, zstd, lz4, lzop } from './codecs/external-codecs.js';
 export { zip } from './codecs/zip.js';
 export { tarExtractor, isTarHeader } from './codecs/tar.js';
+export { decompressError, truncatedError } from './errors.js';

@@ -15,7 +15,7 @@ const BATCH = 8 * PIECE;
  * through data, so one batch of look-ahead would leave one side idle.
  */
 const AHEAD_BYTES = 4 << 20;
-/** ...and fewer than this many zero bytes (each 4 MiB of them is one view of ZEROS). */
+/** ...and fewer than this many zero bytes (each 4 MiB of them is one view of zeros). */
 const ZERO_AHEAD = 256 << 20;
 /**
  * A batch passes over up to this many bytes of leading zeros in the addon
@@ -30,13 +30,8 @@ const SKIP_ZEROS = 64 << 20;
  */
 const INPUT_QUEUE = 4;
 
-/**
- * Zeros shared by every decoder: runs of pieces that decode to zeros (the
- * holes of a disk image, most of it) are handed on as one view of this
- * instead of copies. Chunks are read-only by contract; nothing downstream
- * writes into them.
- */
-const ZEROS = new Uint8Array(4 << 20);
+/** Bytes of the zeros buffer each decoded stream hands out views of. */
+const ZEROS_BYTES = 4 << 20;
 
 /** The in-process decoder of `kind` (xz on every core) as a DecoderPair, or `fallback()` without the addon or the library. */
 export function inProcessOr(kind: DecoderKind, format: string, source: string, fallback: () => DecoderPair): DecoderPair {
@@ -80,7 +75,9 @@ export function nativeDecoderPair(decoder: NativeDecoder, format: string, source
     write(chunk) {
       out.check();
       if (chunk.byteLength === 0) return;
-      out.stream.feed(chunk);
+      // the thread reads the chunk later: it gets a copy of its own, so
+      // that the caller may reuse its buffer as soon as write() resolves
+      out.stream.feed(chunk.slice());
       queued += 1;
       if (queued < INPUT_QUEUE) return;
       return new Promise<void>((resolve, reject) => {
@@ -140,16 +137,21 @@ function decodedStream(decoder: NativeDecoder, format: string, source: string, f
   let open = true;
   let wakePull: (() => void) | undefined;
   const ready: Uint8Array[] = [];
+  // Runs of pieces that decode to zeros (the holes of a disk image, most of
+  // it) are handed on as views of one buffer of zeros instead of copies:
+  // this stream's own, never another's, so that a stage that breaks the
+  // read-only contract spoils at most its own pipeline.
+  const zeros = new Uint8Array(ZEROS_BYTES);
   let zeroRun = 0;
   const addZeros = (n: number): void => {
     zeroRun += n;
-    while (zeroRun >= ZEROS.byteLength) {
-      ready.push(ZEROS);
-      zeroRun -= ZEROS.byteLength;
+    while (zeroRun >= zeros.byteLength) {
+      ready.push(zeros);
+      zeroRun -= zeros.byteLength;
     }
   };
   const releaseZeros = (): void => {
-    if (zeroRun > 0) ready.push(ZEROS.subarray(0, zeroRun));
+    if (zeroRun > 0) ready.push(zeros.subarray(0, zeroRun));
     zeroRun = 0;
   };
   const close = (): void => {
@@ -173,7 +175,7 @@ function decodedStream(decoder: NativeDecoder, format: string, source: string, f
     return fd === undefined ? e : readError(source, e);
   };
 
-  /** Runs of data pieces go on as one view of their batch, runs of zero pieces (and skipped zeros) as views of ZEROS. */
+  /** Runs of data pieces go on as one view of their batch, runs of zero pieces (and skipped zeros) as views of zeros. */
   const take = (b: DecodedBatch): void => {
     if (b.consumed === 1) hooks.consumed?.();
     if (b.error !== null) {
@@ -220,7 +222,7 @@ function decodedStream(decoder: NativeDecoder, format: string, source: string, f
         for (;;) {
           const next = ready.shift();
           if (next !== undefined) {
-            if (next.buffer === ZEROS.buffer) stream.ack(0, next.byteLength);
+            if (next.buffer === zeros.buffer) stream.ack(0, next.byteLength);
             else stream.ack(next.byteLength, 0);
             controller.enqueue(next);
             return;

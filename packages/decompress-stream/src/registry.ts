@@ -22,12 +22,12 @@ export class CodecRegistry {
 
   /** Longest prefix any registered sniffer needs. */
   get sniffBytes(): number {
-    return Math.max(0, ...this.codecs.map((c) => c.sniffBytes));
+    return Math.max(0, ...this.codecs.map((c) => c.sniffBytes ?? 0));
   }
 
   /** The codec whose magic the bytes start with. */
   byMagic(head: Uint8Array): Codec | undefined {
-    return this.codecs.find((c) => c.sniff(head));
+    return this.codecs.find((c) => c.sniff?.(head) === true);
   }
 
   /** The codec a file name's ending suggests, and whether it means "then tar" (".tar.gz", ".tgz"). */

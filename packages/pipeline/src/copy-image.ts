@@ -11,7 +11,7 @@ import { runCopy, type PreparedImage } from './copy-chunks.js';
 import { openPrepared } from './open-prepared.js';
 import { resolveBmap, type ResolvedBmap } from './resolve-bmap.js';
 import { isRemote, localPath, urlBasename } from './remote-file.js';
-import { settlesWithin, STOP_WAIT_MS } from './settle.js';
+import { cancellable, settlesWithin, STOP_WAIT_MS } from './settle.js';
 import type { CopyEvent, LogLevel } from './events.js';
 
 export interface SignatureOptions {
@@ -83,6 +83,10 @@ export interface CopyResult {
  * was written to is named in the error as partly overwritten.
  */
 export async function copyImage(o: CopyImageOptions): Promise<CopyResult> {
+  return cancellable(o.signal, `copying to '${o.dest}'`, () => copy(o));
+}
+
+async function copy(o: CopyImageOptions): Promise<CopyResult> {
   const emit = o.onEvent ?? (() => undefined);
   const log = (level: LogLevel, message: string) => emit({ type: 'log', level, message });
   o.signal?.throwIfAborted();

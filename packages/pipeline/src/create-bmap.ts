@@ -2,6 +2,7 @@ import { humanSize, mappedByteCount, type Bmap, type BlockRange } from '@bmapkit
 import { fileExtents } from '@bmapkit/extent-source';
 import { hashFileRanges } from '@bmapkit/verifier';
 import type { LogEvent } from './events.js';
+import { cancellable } from './settle.js';
 
 export interface CreateBmapOptions {
   /** A local image file (sparse: its holes are found with FIEMAP, else SEEK_DATA/SEEK_HOLE). */
@@ -18,6 +19,10 @@ export interface CreateBmapOptions {
  * `serializeBmap` from @bmapkit/bmap-format.
  */
 export async function createBmap(o: CreateBmapOptions): Promise<Bmap> {
+  return cancellable(o.signal, `creating the bmap of '${o.image}'`, () => create(o));
+}
+
+async function create(o: CreateBmapOptions): Promise<Bmap> {
   const log = (level: LogEvent['level'], message: string) => o.onEvent?.({ type: 'log', level, message });
   o.signal?.throwIfAborted();
   const t0 = performance.now();

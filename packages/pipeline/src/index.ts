@@ -9,3 +9,4 @@ export { openOutput, type OutputFile } from './output-file.js';
 export { isRemote, localPath, urlBasename } from './remote-file.js';
 export type { CopyEvent, VerifyEvent, LogEvent, LogLevel, ProgressEvent, RangeVerifiedEvent } from './events.js';
 export { redactUrl } from '@bmapkit/extent-source';
+export { registryWithModules } from './codec-modules.js';

@@ -3,7 +3,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BmapkitError, isBmapkitError } from '@bmapkit/bmap-format';
+import { BmapkitError, isBmapkitError, type BmapkitErrorCode } from '@bmapkit/bmap-format';
 import { isUrl, openImage } from '@bmapkit/extent-source';
 import { fsError } from './fs-error.js';
 
@@ -42,7 +42,7 @@ const MAX_BYTES = 512 << 20;
  * temporary file named after the URL's last path component, and returns its
  * path. Failures are `code` errors saying `what` could not be opened.
  */
-export async function fetchToTemp(uri: string, what: string, code: string): Promise<string> {
+export async function fetchToTemp(uri: string, what: string, code: BmapkitErrorCode): Promise<string> {
   const base = urlBasename(uri) || 'download';
   const local = join(tempDir(), `${count++}-${base}`);
   const out = await open(local, 'wx', 0o600);
@@ -71,7 +71,7 @@ export async function fetchToTemp(uri: string, what: string, code: string): Prom
  * file must be text (a bmap), so binary data is refused at its first bytes
  * instead of being copied (an endless /dev/zero).
  */
-export async function localCopy(uri: string, what: string, code: string, options: { text?: boolean; onInfo?: (m: string) => void } = {}): Promise<string> {
+export async function localCopy(uri: string, what: string, code: BmapkitErrorCode, options: { text?: boolean; onInfo?: (m: string) => void } = {}): Promise<string> {
   if (isRemote(uri)) return fetchToTemp(uri, what, code);
   const path = localPath(uri);
   const st = await stat(path).catch(() => undefined);
@@ -91,7 +91,7 @@ function fifoTimeoutMs(): number {
  * waited for: until a writer comes and sends data, for at most
  * fifoTimeoutMs() at a time; what it sends is read to its end.
  */
-async function copyStream(path: string, fifo: boolean, what: string, code: string, options: { text?: boolean; onInfo?: (m: string) => void }): Promise<string> {
+async function copyStream(path: string, fifo: boolean, what: string, code: BmapkitErrorCode, options: { text?: boolean; onInfo?: (m: string) => void }): Promise<string> {
   let input: FileHandle;
   try {
     input = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);

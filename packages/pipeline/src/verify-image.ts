@@ -1,5 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { BmapkitError, validateBmap, type Bmap } from '@bmapkit/bmap-format';
+import type { CodecRegistry } from '@bmapkit/decompress-stream';
 import { redactUrl } from '@bmapkit/extent-source';
 import { dropCache, nativeAvailable } from '@bmapkit/native';
 import { digestChecker, digestStream, hashFileRanges, type RangeMismatch } from '@bmapkit/verifier';
@@ -7,12 +8,15 @@ import { locateBmap } from './find-bmap.js';
 import { mappedChunks } from './copy-chunks.js';
 import { openPrepared, type OpenedImage } from './open-prepared.js';
 import type { LogLevel, VerifyEvent } from './events.js';
+import { cancellable } from './settle.js';
 
 export interface VerifyImageOptions {
   /** A block device, a written file, or an image (compressed or not; "-" for stdin; a URL). */
   target: string;
   /** The bmap (path, URL or Bmap); needed for a device, found next to an image by default. */
   bmap?: string | URL | Bmap;
+  /** Codecs to detect and decode an image with (default: the built-in ones). */
+  registry?: CodecRegistry;
   signal?: AbortSignal;
   onEvent?: (event: VerifyEvent) => void;
 }
@@ -36,6 +40,10 @@ export interface VerifyResult {
  * bmap or a short image, rejects).
  */
 export async function verifyImage(o: VerifyImageOptions): Promise<VerifyResult> {
+  return cancellable(o.signal, `verifying '${o.target}'`, () => verify(o));
+}
+
+async function verify(o: VerifyImageOptions): Promise<VerifyResult> {
   const log = (level: LogLevel, message: string) => o.onEvent?.({ type: 'log', level, message });
   o.signal?.throwIfAborted();
   const target = o.target;
@@ -44,7 +52,7 @@ export async function verifyImage(o: VerifyImageOptions): Promise<VerifyResult> 
     throw new BmapkitError('BMAP_MISSING', `'${target}' is a block device: give the bmap of the image written to it with --bmap`);
   }
   // the image first: one that cannot be opened is the error to report, bmap or not
-  const opened = device ? undefined : await openPrepared(target, { onWarning: (w) => log('warning', w) });
+  const opened = device ? undefined : await openPrepared(target, { registry: o.registry, onWarning: (w) => log('warning', w) });
   const onAbort = () => void opened?.stop();
   o.signal?.addEventListener('abort', onAbort, { once: true });
   try {

@@ -1,5 +1,5 @@
 import { humanSize, humanTime } from '@bmapkit/bmap-format';
-import { copyImage, redactUrl, type CopyEvent } from '@bmapkit/pipeline';
+import { copyImage, redactUrl, registryWithModules, type CopyEvent } from '@bmapkit/pipeline';
 import { bmapSummary, geometryLine } from '../bmap-lines.js';
 import { checkConflicts, type CopyOptions } from '../copy/options.js';
 import { psplashReporter } from '../copy/psplash.js';
@@ -46,9 +46,11 @@ export async function copy(imagePath: string, destPath: string, o: CopyOptions, 
           return undefined;
       }
     };
+    const registry = o.codec === undefined || o.codec.length === 0 ? undefined : await registryWithModules(o.codec);
     const result = await interruptible((signal) =>
       copyImage({
         image: imagePath,
+        ...(registry === undefined ? {} : { registry }),
         dest: destPath,
         ...(o.nobmap === true ? { bmap: false as const } : o.bmap === undefined ? {} : { bmap: o.bmap }),
         verify: o.verify,

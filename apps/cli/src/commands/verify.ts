@@ -1,5 +1,5 @@
 import { BmapkitError, humanSize } from '@bmapkit/bmap-format';
-import { redactUrl, verifyImage } from '@bmapkit/pipeline';
+import { redactUrl, registryWithModules, verifyImage } from '@bmapkit/pipeline';
 import { geometryLine } from '../bmap-lines.js';
 import type { Logger } from '../log.js';
 import { interruptible } from '../interrupt.js';
@@ -8,6 +8,7 @@ import { errorObject } from '../json-error.js';
 export interface VerifyCommandOptions {
   bmap?: string;
   json?: boolean;
+  codec?: string[];
 }
 
 /**
@@ -19,9 +20,11 @@ export async function verify(target: string, o: VerifyCommandOptions, log: Logge
   const shownTarget = redactUrl(target);
   let answered = false;
   try {
+    const registry = o.codec === undefined || o.codec.length === 0 ? undefined : await registryWithModules(o.codec);
     const result = await interruptible((signal) =>
       verifyImage({
         target,
+        ...(registry === undefined ? {} : { registry }),
         ...(o.bmap === undefined ? {} : { bmap: o.bmap }),
         signal,
         onEvent: (e) => {

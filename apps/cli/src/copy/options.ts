@@ -20,6 +20,8 @@ export interface CopyOptions {
   verifyWritten?: boolean;
   /** Tune the device's I/O scheduler and dirty ratio while writing (default on). */
   tune: boolean;
+  /** Modules that register extra codecs (--codec, repeatable). */
+  codec?: string[];
 }
 
 /** Pairs the reference refuses before any file is touched (exit 1). */

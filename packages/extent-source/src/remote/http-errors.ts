@@ -1,8 +1,8 @@
-import { BmapkitError } from '@bmapkit/bmap-format';
+import { BmapkitError, type BmapkitErrorCode } from '@bmapkit/bmap-format';
 import { redactUrl } from './redact.js';
 
 /** A failed HTTP request as a typed, one-line error naming the URL (password hidden). */
-export function httpError(code: string, url: URL | string, what: string, cause?: unknown): BmapkitError {
+export function httpError(code: BmapkitErrorCode, url: URL | string, what: string, cause?: unknown): BmapkitError {
   const err = cause as NodeJS.ErrnoException | undefined;
   const why =
     err === undefined
