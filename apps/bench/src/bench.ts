@@ -29,6 +29,7 @@ if (!['create', 'copy', 'bmap-size', 'cancel', 'fuzz', 'codecs'].includes(comman
   console.error(
     'usage: pnpm bench create|copy [--kind fs-like|random-sparse] [--size 4G] [--mapped 660M] [--runs 5] [--dir DIR] [--json FILE] [--no-sha-ext]\n' +
       '       copy also takes [--formats raw,zst,gz,xz] [--dest-dir /dev/shm] [--dest loop] (a loop device over a file in --dest-dir; root)\n' +
+      '       create and copy take [--baseline CHECKOUT] (another built checkout\'s CLI runs beside this one); copy raw also runs the stages composed by hand (dist/hand-copy.js)\n' +
       '       pnpm bench bmap-size [--ranges 1000000] [--dir DIR] [--dest-dir /dev/shm]   (peak RSS of check, verify, copy against the bmap\'s size)\n' +
       '       pnpm bench cancel [--runs 3] [--dir DIR] [--dest-dir /dev/shm]   (Ctrl-C to exit, two 1 GiB ranges)\n' +
       '       pnpm bench codecs [--node 20,22,24,26] [--formats zstd,xz,gzip,deflate] [--runs 3] [--size 4G] [--mapped 660M] [--dir DIR]   (the addon\'s decoders against node:zlib, fflate and @napi-rs/lzma, per Node version)\n' +
@@ -62,7 +63,7 @@ if (command === 'codecs') {
 const env = opts['no-sha-ext'] === 'yes' ? { ...process.env, OPENSSL_ia32cap: ':~0x20000000' } : process.env;
 if (command === 'copy') {
   const formats = (opts['formats'] ?? 'raw,zst,gz,xz').split(',');
-  const { results, text } = copyBench({ repo, image, workload, runs: Number(opts['runs']), destDir: opts['dest-dir'] ?? '/dev/shm', loop: opts['dest'] === 'loop', formats, env, log });
+  const { results, text } = copyBench({ repo, image, workload, runs: Number(opts['runs']), destDir: opts['dest-dir'] ?? '/dev/shm', loop: opts['dest'] === 'loop', formats, baseline: opts['baseline'], env, log });
   const cpu = cpuInfo();
   console.log(`copy: ${image} (${workload.kind}), ${opts['runs']} interleaved runs; cpu: ${cpu.model}, SHA extensions ${cpu.shaExtensions && opts['no-sha-ext'] !== 'yes' ? 'used' : 'not used'}\n`);
   console.log(text);
@@ -91,6 +92,8 @@ const bmapkit = join(repo, 'apps', 'cli', 'dist', 'bmaptool.js');
 const tools: Array<{ name: string; argv: (out: string) => string[] }> = [
   { name: 'bmapkit', argv: (out) => [process.execPath, bmapkit, 'create', '-o', out, image] },
 ];
+const baseline = opts['baseline'];
+if (baseline !== undefined) tools.push({ name: 'baseline', argv: (out) => [process.execPath, join(baseline, 'apps', 'cli', 'dist', 'bmaptool.js'), 'create', '-o', out, image] });
 const ref = spawnSync('bmaptool', ['--version'], { encoding: 'utf8' });
 if (ref.status === 0) tools.push({ name: 'bmaptool', argv: (out) => ['bmaptool', 'create', '-o', out, image] });
 else log('the Python bmaptool is not installed (apt-get install bmap-tools): measuring bmapkit alone');

@@ -14,6 +14,8 @@ export interface CopyBenchOptions {
   /** Copy to a loop device over a file in destDir (root), instead of to a file. */
   loop: boolean;
   formats: string[];
+  /** Another checkout whose built CLI runs beside this one (before/after a change). */
+  baseline?: string | undefined;
   env: NodeJS.ProcessEnv;
   log: (s: string) => void;
 }
@@ -63,6 +65,9 @@ export function copyBench(o: CopyBenchOptions): { results: Record<string, ToolRe
     }
     const dest = loop?.dev ?? join(o.destDir, `bench-copy-${format}.img`);
     const contenders: Contender[] = [{ name: 'bmapkit', argv: [process.execPath, bmapkit, '-q', 'copy', '--bmap', bmap, src, dest] }];
+    if (o.baseline !== undefined) contenders.push({ name: 'baseline', argv: [process.execPath, join(o.baseline, 'apps', 'cli', 'dist', 'bmaptool.js'), '-q', 'copy', '--bmap', bmap, src, dest] });
+    // the same copy composed from the stages by hand (raw file to file: what a library user writes)
+    if (format === 'raw' && loop === undefined) contenders.push({ name: 'stages by hand', argv: [process.execPath, join(o.repo, 'apps', 'bench', 'dist', 'hand-copy.js'), bmap, src, dest] });
     if (hasRef) contenders.push({ name: 'bmaptool', argv: ['bmaptool', '-q', 'copy', '--bmap', bmap, src, dest] });
     const clean = () => (loop === undefined ? rmSync(dest, { force: true }) : undefined);
     results[format] = interleave(contenders, o.runs, o.env, clean);
