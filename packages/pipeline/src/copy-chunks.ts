@@ -2,7 +2,7 @@ import { BmapkitError, mappedByteCount, type Bmap, type ImageChunk } from '@bmap
 import { decompress, type CodecRegistry } from '@bmapkit/decompress-stream';
 import { selectRanges, type ImageSource } from '@bmapkit/extent-source';
 import { rangeWriter, type DestinationKind, type PositionedFile, type RangeWriter } from '@bmapkit/range-writer';
-import { digestChecker, hashFileRanges, readBack, verifyChecksums, type ReadBackFile } from '@bmapkit/verifier';
+import { canHashFiles, digestChecker, hashFileRanges, readBack, verifyChecksums, type ReadBackFile } from '@bmapkit/verifier';
 
 export interface PreparedImage {
   image: ImageSource;
@@ -68,7 +68,7 @@ export async function runCopy(plan: CopyPlan): Promise<{ bytes: number; imageSiz
   const { prepared, bmap } = plan;
   const imagePath = prepared.image.path;
   const fusable = plan.dest.kind !== 'char' && plan.dest.direct === undefined && plan.readBack === undefined && plan.fused !== false && (plan.stages ?? []).length === 0;
-  if (bmap !== undefined && plan.verify && prepared.format === undefined && imagePath !== undefined && fusable) {
+  if (bmap !== undefined && plan.verify && prepared.format === undefined && imagePath !== undefined && fusable && canHashFiles(bmap.checksumType ?? 'sha256')) {
     return fusedCopy(plan, bmap, imagePath);
   }
   const name = prepared.image.name;

@@ -1,6 +1,6 @@
 import { humanSize, mappedByteCount, type Bmap, type BlockRange } from '@bmapkit/bmap-format';
 import { fileExtents } from '@bmapkit/extent-source';
-import { hashFileRanges } from '@bmapkit/verifier';
+import { fileDigests } from './file-digests.js';
 import type { LogEvent } from './events.js';
 import { cancellable } from './settle.js';
 
@@ -45,7 +45,7 @@ async function create(o: CreateBmapOptions): Promise<Bmap> {
   o.signal?.throwIfAborted();
   if (o.checksum !== false) {
     const t1 = performance.now();
-    await hashFileRanges(o.image, bmap, { keep: false, onDigest: (i, hex) => (ranges[i]!.checksum = hex), ...(o.signal === undefined ? {} : { signal: o.signal }) });
+    await fileDigests(o.image, bmap, (i, hex) => (ranges[i]!.checksum = hex), o.signal);
     log('debug', `hashed ${humanSize(mappedByteCount(bmap))} in ${(performance.now() - t1).toFixed(0)} ms`);
   }
   if (bmap.mappedBlocksCount === bmap.blocksCount) {

@@ -3,7 +3,8 @@ import { BmapkitError, validateBmap, type Bmap } from '@bmapkit/bmap-format';
 import type { CodecRegistry } from '@bmapkit/decompress-stream';
 import { redactUrl } from '@bmapkit/extent-source';
 import { dropCache, nativeAvailable } from '@bmapkit/native';
-import { digestChecker, digestStream, hashFileRanges, type RangeMismatch } from '@bmapkit/verifier';
+import { digestChecker, digestStream, type RangeMismatch } from '@bmapkit/verifier';
+import { fileDigests } from './file-digests.js';
 import { locateBmap } from './find-bmap.js';
 import { mappedChunks } from './copy-chunks.js';
 import { openPrepared, type OpenedImage } from './open-prepared.js';
@@ -103,11 +104,6 @@ function countChecksums(bmap: Bmap): number {
 }
 
 type OnDigest = (range: number, hex: string) => void;
-
-/** Every range of a local file or device, hashed in place. */
-async function fileDigests(path: string, bmap: Bmap, onDigest: OnDigest, signal: AbortSignal | undefined): Promise<void> {
-  await hashFileRanges(path, bmap, { algorithm: bmap.checksumType ?? 'sha256', keep: false, onDigest, ...(signal === undefined ? {} : { signal }) });
-}
 
 /** A block device, hashed in place after its page cache is dropped, so that what is checked is the medium. */
 async function deviceDigests(path: string, bmap: Bmap, onDigest: OnDigest, signal: AbortSignal | undefined): Promise<void> {

@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { BmapkitError, rangeByteSpan, requireHashName, type Bmap } from '@bmapkit/bmap-format';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -6,15 +5,12 @@ import { constants as fsConstants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { canDigestFiles, copyFileRanges, digestFileRanges, DigestCancel, type DigestError } from '@bmapkit/native';
 import { DEFAULT_RETRY, TRANSIENT_WRITE_ERRORS, writeFailure } from '@bmapkit/range-writer';
-import { FILE_HASH_WORKER_SOURCE } from './file-hash-worker-source.js';
 
 export interface HashFileRangesOptions {
   /** ChecksumType as in a bmap (default sha256). */
   algorithm?: string;
-  /** Worker threads (default one per core, at most 4; small jobs use fewer). */
+  /** Ranges hashed at once on the pool (default one per core, at most 4; small jobs use fewer). */
   workers?: number;
-  /** Bytes per read (default 256 KiB: fits the CPU cache, so data is hashed while still hot). */
-  chunkSize?: number;
   /** Called as each range's digest is known (any order), e.g. for progress or to compare it at once. */
   onDigest?: (range: number, hex: string) => void;
   /**
@@ -26,7 +22,7 @@ export interface HashFileRangesOptions {
   /**
    * Also write every byte read to this existing file at the same offset: the
    * fused read-hash-write path for copying a raw local image to a regular
-   * file (each worker reads, hashes and writes its ranges; nothing crosses
+   * file (each pool job reads, hashes and writes its ranges; nothing crosses
    * threads). The caller sizes, syncs and compares the digests.
    */
   copyTo?: {
@@ -42,18 +38,10 @@ export interface HashFileRangesOptions {
   onProgress?: (bytes: number) => void;
   /**
    * Stops the work: no range is started after it fires, and a range being
-   * hashed stops within 8 MiB (1 MiB on worker threads); the promise then
+   * hashed stops within 8 MiB; the promise then
    * rejects with the signal's reason once no thread touches the files.
    */
   signal?: AbortSignal;
-  /**
-   * Hash in the native addon, a regular file through read-only mappings
-   * (default, when the addon can hash with Node's OpenSSL); false: worker
-   * threads with positioned reads into buffers. A mapped file must not
-   * shrink meanwhile: a page past its new end is a SIGBUS, where a read
-   * would have been short.
-   */
-  map?: boolean;
 }
 
 /**
@@ -64,17 +52,17 @@ export interface HashFileRangesOptions {
 const BATCH_BYTES = 4 << 20;
 const BATCH_RANGES = 4096;
 
-/** Below this much mapped data one worker is enough: starting more costs more than it saves. */
+/** Below this much mapped data one pool job at a time is enough. */
 const BYTES_PER_WORKER = 32 << 20;
 
 /**
  * Hashes every range of a local file (the image for `create`, a written
- * destination for read-back verification), whole ranges at a time, largest
- * first: in the native addon on the libuv pool (hashOnPool), or, with
- * `map: false` or without the addon, on worker threads that each open the
- * file, claim ranges from a shared counter and read them with positioned
- * reads: no chunk is copied between threads. Parallelism is across ranges;
- * one giant range is one hash chain on one core.
+ * destination for verification), whole ranges at a time, largest first, in
+ * the native addon on the libuv pool with Node's OpenSSL, a regular file
+ * read through read-only mappings. Parallelism is across ranges; one giant
+ * range is one hash chain on one core. Without the addon (`canHashFiles()`
+ * false) it fails with NATIVE_UNAVAILABLE: the stream stages (readExtents,
+ * then generateChecksums or verifyChecksums on node:crypto) are the fallback.
  */
 export async function hashFileRanges(
   path: string,
@@ -82,6 +70,9 @@ export async function hashFileRanges(
   options: HashFileRangesOptions = {},
 ): Promise<string[]> {
   const algorithm = requireHashName(options.algorithm ?? 'sha256', 'checksums');
+  if (!canDigestFiles(algorithm)) {
+    throw new BmapkitError('NATIVE_UNAVAILABLE', `hashing '${path}' in place needs bmapkit's native addon with ${algorithm}; read it with readExtents and hash the chunks instead`);
+  }
   const n = bmap.ranges.length;
   const keep = options.keep !== false;
   const digests = new Array<string>(keep ? n : 0);
@@ -99,13 +90,12 @@ export async function hashFileRanges(
   const onAbort = () => cancel.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
   const progress = options.onProgress === undefined ? undefined : setInterval(() => options.onProgress!(Number(Atomics.load(done, 0))), 100);
-  const pool = options.map !== false && canDigestFiles(algorithm);
   try {
     // a window of ranges at a time: the per-range arrays stay small whatever the bmap's size
     const buffers = { spans: new SharedArrayBuffer(Math.min(n, WINDOW_RANGES) * 16), order: new SharedArrayBuffer(Math.min(n, WINDOW_RANGES) * 4) };
     for (let base = 0; base < n && !cancel.cancelled; base += WINDOW_RANGES) {
       const job = windowJob(bmap, base, Math.min(WINDOW_RANGES, n - base), options, buffers);
-      await (pool ? hashOnPool({ ...job, path, algorithm, done, record, options, cancel }) : hashOnWorkers({ ...job, path, algorithm, done, record, options, cancel }));
+      await hashOnPool({ ...job, path, algorithm, done, record, options, cancel });
     }
   } catch (e) {
     signal?.throwIfAborted(); // a cancelled job's failure is the abort
@@ -148,17 +138,17 @@ function windowJob(
   return { bmap, base, spans, order, slots };
 }
 
-/** What both ways of hashing get: the ranges as spans, largest first, and where the results go. */
+/** A window of ranges as spans, largest first, and where the results go. */
 interface RangesJob {
   path: string;
   bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imageSize'>;
   /** Index in bmap.ranges of the window's first range (spans and order count from it). */
   base: number;
-  /** [start, end) of range i at 2i, 2i+1 (shared with the workers). */
+  /** [start, end) of range i at 2i, 2i+1. */
   spans: Float64Array;
-  /** Range indices, largest first (shared with the workers). */
+  /** Range indices, largest first. */
   order: Int32Array;
-  /** Ranges hashed at a time: workers, or jobs on the pool. */
+  /** Ranges hashed at a time: jobs on the pool. */
   slots: number;
   algorithm: string;
   /** Bytes hashed so far (shared, for progress). */
@@ -168,58 +158,6 @@ interface RangesJob {
   options: HashFileRangesOptions;
   /** Set when the caller gives up: every thread stops within one window. */
   cancel: DigestCancel;
-}
-
-/**
- * `slots` worker threads each open the file, claim ranges from a shared
- * counter and read them with positioned reads (and, with copyTo, write
- * them): no chunk is copied between threads.
- */
-async function hashOnWorkers(job: RangesJob): Promise<void> {
-  const { path, bmap, options } = job;
-  const next = new Int32Array(new SharedArrayBuffer(4));
-  const workerData = {
-    path,
-    spans: job.spans,
-    order: job.order,
-    next,
-    algorithm: job.algorithm,
-    chunkSize: options.chunkSize ?? 256 << 10,
-    copyTo: options.copyTo?.path ?? null,
-    syncEvery: options.copyTo?.syncEvery ?? 0,
-    retries: options.copyTo?.retries ?? DEFAULT_RETRY.retries,
-    delayMs: DEFAULT_RETRY.delayMs,
-    transient: TRANSIENT_WRITE_ERRORS,
-    done: job.done,
-    cancel: job.cancel.flag,
-  };
-  const pool: Worker[] = [];
-  try {
-    await Promise.all(
-      Array.from({ length: job.slots }, () => {
-        const w = new Worker(FILE_HASH_WORKER_SOURCE, { eval: true, workerData });
-        pool.push(w);
-        return new Promise<void>((resolve, reject) => {
-          w.on('message', (m: [string, ...unknown[]]) => {
-            if (m[0] === 'digests') {
-              const list = m[1] as Array<number | string>;
-              for (let k = 0; k < list.length; k += 2) {
-                job.record(job.base + (list[k] as number), list[k + 1] as string);
-              }
-            } else if (m[0] === 'done') resolve();
-            else if (m[0] === 'cancelled') reject(new Error('cancelled'));
-            else if (m[0] === 'short') reject(truncated(path, bmap, job.base + (m[1] as number), m[2] as number));
-            else if (m[0] === 'werror') reject(writeError(options.copyTo!, m[1] as string, m[2] as string, bmap.ranges.at(job.base + (m[3] as number))!, m[5] as number));
-            else reject(readError(path, m[2] as string, m[1] as string | undefined));
-          });
-          w.on('error', reject);
-          w.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`hashing worker exited with status ${code}`))));
-        });
-      }),
-    );
-  } finally {
-    await Promise.all(pool.map((w) => w.terminate()));
-  }
 }
 
 /**
@@ -318,4 +256,9 @@ function truncated(path: string, bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imag
 /** A worker's failed write, reported as the range writer reports one. */
 function writeError(to: { dest: string }, code: string, message: string, r: { first: number; last: number }, tries: number): BmapkitError {
   return writeFailure(Object.assign(new Error(message), { code }), to.dest, `writing blocks ${r.first}-${r.last}`, tries);
+}
+
+/** Whether hashFileRanges can hash `algorithm` here (the addon loads and its OpenSSL has it). */
+export function canHashFiles(algorithm = 'sha256'): boolean {
+  return canDigestFiles(requireHashName(algorithm, 'checksums'));
 }
