@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { parseBmap, serializeBmap, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
+import { BmapkitError, parseBmap, serializeBmap, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
 import { openFileSource, readExtents } from '@bmapkit/extent-source';
 import { verifyChecksums } from '@bmapkit/verifier';
 import { rangeWriter } from '@bmapkit/range-writer';
@@ -141,6 +141,26 @@ describe('verifyImage', () => {
     const result = await verifyImage({ target: dest, bmap });
     expect(result.ok).toBe(false);
     expect(result.mismatches.map((m) => [m.first, m.last])).toEqual([[2000, 2000]]);
+  });
+});
+
+describe('cancelled before or while working: INTERRUPTED, nothing left behind', () => {
+  it('createBmap and verifyImage with an aborted signal reject at once with INTERRUPTED', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(createBmap({ image: imagePath, signal: ac.signal })).rejects.toMatchObject({ code: 'INTERRUPTED', message: expect.stringContaining(`creating the bmap of '${imagePath}' was cancelled`) });
+    await expect(verifyImage({ target: imagePath, signal: ac.signal })).rejects.toMatchObject({ code: 'INTERRUPTED' });
+    const dest = join(dir, 'never.out');
+    await expect(copyImage({ image: imagePath, dest, signal: ac.signal })).rejects.toMatchObject({ code: 'INTERRUPTED' });
+    expect(existsSync(dest)).toBe(false);
+  });
+
+  it('a BmapkitError given as the abort reason is what the call rejects with', async () => {
+    const ac = new AbortController();
+    const dest = join(dir, 'reason.out');
+    const copying = copyImage({ image: imagePath, dest, signal: ac.signal, onEvent: (e) => e.type === 'bmap' && ac.abort(new BmapkitError('USAGE', 'stopped by the caller')) });
+    await expect(copying).rejects.toMatchObject({ code: 'USAGE', message: 'stopped by the caller' });
+    expect(existsSync(dest)).toBe(false);
   });
 });
 
