@@ -64,7 +64,9 @@ export function externalDecoder(spec: ExternalDecoderSpec, source: string): Deco
   child.stdin.on('drain', () => wakeWriter?.());
   const writable = new WritableStream<Uint8Array>({
     write(chunk) {
-      if (inputError !== undefined || child.stdin.write(chunk)) return;
+      // Node may hold the chunk in the pipe's queue after returning: it gets
+      // a copy, so that the caller may reuse its buffer once write() resolves
+      if (inputError !== undefined || child.stdin.write(Buffer.from(chunk))) return;
       return new Promise<void>((resolve) => {
         wakeWriter = () => {
           wakeWriter = undefined;

@@ -46,7 +46,9 @@ function loadNapiXz(): NapiXz | null {
 export function napiXzDecoder(source: string): DecoderPair | undefined {
   if (napiXz === undefined) napiXz = loadNapiXz();
   if (napiXz === null) return undefined;
-  const input = new TransformStream<Uint8Array, Uint8Array>();
+  // the library reads its input later, from a queue: each chunk goes in as a
+  // copy of its own, so that the caller may reuse its buffer once write() resolves
+  const input = new TransformStream<Uint8Array, Uint8Array>({ transform: (chunk, c) => c.enqueue(chunk.slice()) });
   const decoded = napiXz.decompressStream(input.readable);
   const mapError = (e: unknown): Error => {
     const message = (e as Error)?.message ?? String(e);

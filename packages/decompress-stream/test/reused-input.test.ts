@@ -33,12 +33,12 @@ function compressed(name: string): Buffer | undefined {
 }
 
 /** Feeds `data` through the decoder from ONE buffer, overwritten with garbage as soon as each write() resolves. */
-async function decodeReusing(codec: Codec, data: Buffer): Promise<Buffer> {
+async function decodeReusing(codec: Codec, data: Buffer, size: number): Promise<Buffer> {
   const pair = codec.decoder({ source: 'test' });
   const parts: Uint8Array[] = [];
   const reading = pair.readable.pipeTo(new WritableStream({ write: (c) => void parts.push(c.slice()) }));
   const writer = pair.writable.getWriter();
-  const buffer = new Uint8Array(4096);
+  const buffer = new Uint8Array(size);
   for (let at = 0; at < data.length; at += buffer.length) {
     const n = Math.min(buffer.length, data.length - at);
     buffer.set(data.subarray(at, at + n));
@@ -55,11 +55,11 @@ describe("a decoder's write() resolves only when its input may be reused", () =>
     const data = compressed(codec.name);
     if (data === undefined) skipNote(`the ${codec.name} case of the input reuse test: ${programs[codec.name]?.[0]} is not installed`);
     for (const native of [true, false]) {
-      it.skipIf(data === undefined)(`${codec.name}${native ? '' : " without the addon's decoders"}: decodes right from a buffer the caller reuses`, async () => {
+      it.skipIf(data === undefined)(`${codec.name}${native ? '' : " without the addon's decoders"}: decodes right from a buffer the caller reuses (4 KiB and 256 KiB writes)`, async () => {
         const before = process.env['BMAPKIT_NO_NATIVE_DECODERS'];
         if (!native) process.env['BMAPKIT_NO_NATIVE_DECODERS'] = '1';
         try {
-          expect((await decodeReusing(codec, data!)).equals(plain)).toBe(true);
+          for (const size of [4096, 256 << 10]) expect((await decodeReusing(codec, data!, size)).equals(plain), `${size}-byte writes`).toBe(true);
         } finally {
           if (before === undefined) delete process.env['BMAPKIT_NO_NATIVE_DECODERS'];
           else process.env['BMAPKIT_NO_NATIVE_DECODERS'] = before;
