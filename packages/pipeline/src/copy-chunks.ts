@@ -147,11 +147,11 @@ function counting(total: number | undefined, report: (done: number, total: numbe
 }
 
 /**
- * A raw local image to a regular file or a block device, verified: worker
- * threads read, hash and write whole ranges themselves (largest first), so
- * reading, hashing and writing run on every core and no chunk crosses
- * threads. As rangeWriter does: a file is sized first and last, a device is
- * fsynced every 6 MiB per worker, transient write errors are retried, and
+ * A raw local image to a regular file or a block device, verified: the
+ * addon's pool jobs read, hash and write whole ranges themselves (largest
+ * first), so reading, hashing and writing run on every core and no chunk
+ * crosses threads. As rangeWriter does: a file is sized first and last, a
+ * device is fsynced every 6 MiB per job, transient write errors are retried, and
  * everything is fsynced at the end. A digest that differs is RANGE_CHECKSUM,
  * found (like the stream path) once its range is written.
  */
@@ -163,14 +163,11 @@ async function fusedCopy(plan: CopyPlan, bmap: Bmap, imagePath: string): Promise
     await handle.truncate(0);
     await handle.truncate(bmap.imageSize);
   }
-  const checker = digestChecker(bmap);
+  const checker = digestChecker(bmap, plan.onRange);
   await hashFileRanges(imagePath, bmap, {
     algorithm: bmap.checksumType ?? 'sha256',
     keep: false,
-    onDigest: (range, hex) => {
-      checker.check(range, hex);
-      if (hex === bmap.ranges.at(range)?.checksum) plan.onRange?.(range);
-    },
+    onDigest: checker.check,
     copyTo: { path: dest, dest, ...(file ? {} : { syncEvery: 6 << 20 }) },
     ...(plan.onProgress === undefined ? {} : { onProgress: (done: number) => plan.onProgress!(done, total) }),
     ...(plan.signal === undefined ? {} : { signal: plan.signal }),

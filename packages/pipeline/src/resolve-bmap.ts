@@ -21,7 +21,7 @@ export interface ResolvedBmap {
  * size matched against a raw image's. Undefined for `bmap: false`.
  */
 export async function resolveBmap(
-  o: { image: unknown; bmap?: string | URL | Bmap | false; signature?: SignatureOptions },
+  o: { bmap?: string | URL | Bmap | false; signature?: SignatureOptions },
   prepared: PreparedImage,
   emit: (e: CopyEvent) => void,
   log: (level: LogLevel, message: string) => void,

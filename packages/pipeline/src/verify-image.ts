@@ -82,16 +82,12 @@ async function check(o: VerifyImageOptions, opened: OpenedImage | undefined, log
   if (checked === 0) {
     throw new BmapkitError(
       'BMAP_NO_CHECKSUMS',
-      `bmap file '${redactUrl(bmapPath ?? 'given')}' has no range checksums, so there is nothing to verify against; create it without --no-checksum`,
+      `${bmapPath === undefined ? 'the given bmap' : `bmap file '${redactUrl(bmapPath)}'`} has no range checksums, so there is nothing to verify against; create it without --no-checksum`,
     );
   }
-  const checker = digestChecker(bmap);
-  const onDigest = (range: number, hex: string) => {
-    checker.check(range, hex);
-    if (hex === bmap.ranges.at(range)?.checksum) o.onEvent?.({ type: 'range-verified', range });
-  };
-  if (opened === undefined) await deviceDigests(target, bmap, onDigest, o.signal);
-  else await imageDigests(opened, bmap, onDigest, o.signal);
+  const checker = digestChecker(bmap, (range) => o.onEvent?.({ type: 'range-verified', range }));
+  if (opened === undefined) await deviceDigests(target, bmap, checker.check, o.signal);
+  else await imageDigests(opened, bmap, checker.check, o.signal);
   const mismatches = checker.mismatches();
   return { ok: mismatches.length === 0, bmapPath, bmap, ranges: checked, mismatches };
 }

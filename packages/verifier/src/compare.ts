@@ -13,13 +13,19 @@ export interface RangeMismatch {
 /**
  * Compares digests with the bmap's checksums as they come (any order), and
  * keeps only the ones that differ: for a million ranges, no million strings.
+ * `onMatch` is told each range whose digest matched.
  */
-export function digestChecker(bmap: Pick<Bmap, 'ranges'>): { check: (range: number, hex: string) => void; mismatches: () => RangeMismatch[] } {
+export function digestChecker(
+  bmap: Pick<Bmap, 'ranges'>,
+  onMatch?: (range: number) => void,
+): { check: (range: number, hex: string) => void; mismatches: () => RangeMismatch[] } {
   const out: RangeMismatch[] = [];
   return {
     check(range, actual) {
       const r = bmap.ranges.at(range);
-      if (r?.checksum !== undefined && actual !== r.checksum) out.push({ range, first: r.first, last: r.last, expected: r.checksum, actual });
+      if (r?.checksum === undefined) return;
+      if (actual === r.checksum) onMatch?.(range);
+      else out.push({ range, first: r.first, last: r.last, expected: r.checksum, actual });
     },
     mismatches: () => out.sort((a, b) => a.range - b.range),
   };

@@ -92,7 +92,7 @@ export async function hashFileRanges(
   const progress = options.onProgress === undefined ? undefined : setInterval(() => options.onProgress!(Number(Atomics.load(done, 0))), 100);
   try {
     // a window of ranges at a time: the per-range arrays stay small whatever the bmap's size
-    const buffers = { spans: new SharedArrayBuffer(Math.min(n, WINDOW_RANGES) * 16), order: new SharedArrayBuffer(Math.min(n, WINDOW_RANGES) * 4) };
+    const buffers = { spans: new ArrayBuffer(Math.min(n, WINDOW_RANGES) * 16), order: new ArrayBuffer(Math.min(n, WINDOW_RANGES) * 4) };
     for (let base = 0; base < n && !cancel.cancelled; base += WINDOW_RANGES) {
       const job = windowJob(bmap, base, Math.min(WINDOW_RANGES, n - base), options, buffers);
       await hashOnPool({ ...job, path, algorithm, done, record, options, cancel });
@@ -119,9 +119,9 @@ function windowJob(
   base: number,
   count: number,
   options: HashFileRangesOptions,
-  buffers: { spans: SharedArrayBuffer; order: SharedArrayBuffer },
+  buffers: { spans: ArrayBuffer; order: ArrayBuffer },
 ): Pick<RangesJob, 'bmap' | 'base' | 'spans' | 'order' | 'slots'> {
-  // the same shared memory for every window: nothing per window for the GC to find
+  // the same memory for every window: nothing per window for the GC to find
   const spans = new Float64Array(buffers.spans, 0, count * 2);
   let total = 0;
   for (let i = 0; i < count; i++) {

@@ -127,11 +127,6 @@ export class RangeHasher {
     else this.pool!.end(index);
   }
 
-  /** Whether every byte of range `index` has been hashed or handed to the pool. */
-  complete(index: number): boolean {
-    return (this.done[index >> 3]! & (1 << (index & 7))) !== 0;
-  }
-
   /** Waits for every digest; a range left incomplete is IMAGE_TRUNCATED. */
   async finish(): Promise<void> {
     try {

@@ -46,11 +46,11 @@ export async function copy(imagePath: string, destPath: string, o: CopyOptions, 
           return undefined;
       }
     };
-    const registry = o.codec === undefined || o.codec.length === 0 ? undefined : await registryWithModules(o.codec);
+    const registry = await registryWithModules(o.codec ?? []);
     const result = await interruptible((signal) =>
       copyImage({
         image: imagePath,
-        ...(registry === undefined ? {} : { registry }),
+        registry,
         dest: destPath,
         ...(o.nobmap === true ? { bmap: false as const } : o.bmap === undefined ? {} : { bmap: o.bmap }),
         verify: o.verify,

@@ -20,7 +20,7 @@ export async function create(image: string, options: CreateOptions, log: Logger,
       const bmap = await createBmap({ image, checksum: options.checksum, signal, onEvent: (e) => log[e.level](e.message) });
       const text = serializeBmap(bmap);
       if (output === undefined) {
-        await writeStdout(stdout, text, "cannot write the bmap to 'standard output'");
+        await writeStdout(stdout, text, 'cannot write the bmap to');
       } else {
         await output.write(text);
         await output.commit();

@@ -20,11 +20,11 @@ export async function verify(target: string, o: VerifyCommandOptions, log: Logge
   const shownTarget = redactUrl(target);
   let answered = false;
   try {
-    const registry = o.codec === undefined || o.codec.length === 0 ? undefined : await registryWithModules(o.codec);
+    const registry = await registryWithModules(o.codec ?? []);
     const result = await interruptible((signal) =>
       verifyImage({
         target,
-        ...(registry === undefined ? {} : { registry }),
+        registry,
         ...(o.bmap === undefined ? {} : { bmap: o.bmap }),
         signal,
         onEvent: (e) => {
