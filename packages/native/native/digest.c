@@ -5,19 +5,16 @@
  * digestAvailable() false): no worker thread, no second JavaScript heap, no
  * copy of the data for a regular file.
  *
- *   digestRanges(fd, spans, algorithm, done, callback, copy, cancel)
+ *   digestRanges(fd, spans, algorithm, done, callback, cancel)
  *       hashes each byte range [spans[2i], spans[2i+1]) of fd (a
- *       Float64Array) in one pool job, and calls callback(error, hexes,
- *       unsynced): the digests in order, up to the range that failed (its
- *       index in error.index). Small neighbouring ranges share one mapping,
- *       so a million 4 KiB ranges cost a few thousand jobs, not a million. cancel (or null): an Int32Array(1) on a
- *       SharedArrayBuffer; once it is non-zero the job stops within one
- *       window (8 MiB mapped, 1 MiB read) with code ECANCELED. copy (or null): { fd, syncEvery, unsynced, retries,
- *       delayMs, transient: Int32Array of errnos } also writes every byte
- *       at the same offset of copy.fd, a failing write retried `retries`
- *       times on a transient errno (delayMs, x4 each), fsync after
- *       syncEvery bytes (0: never; unsynced: bytes written before, carried
- *       between ranges). A failed write's error has `offset` and `tries`.
+ *       Float64Array) in one pool job, and calls callback(error, hexes):
+ *       the digests in order, up to the range that failed (its index in
+ *       error.index). Small neighbouring ranges share one mapping, so a
+ *       million 4 KiB ranges cost a few thousand jobs, not a million.
+ *       cancel (or null): an Int32Array(1) on a SharedArrayBuffer; once it
+ *       is non-zero the job stops within one window (8 MiB mapped, 1 MiB
+ *       read) with code ECANCELED. Nothing is written: copying is
+ *       range-writer's (one write policy).
  *       A regular file is read through 8 MiB read-only mappings (the page
  *       cache hashed in place); anything else with pread into a buffer.
  *       A mapped page that cannot be read (the file shrank meanwhile, or an
@@ -120,16 +117,10 @@ typedef struct {
   int32_t *cancel;
   napi_ref done_ref, cancel_ref, callback;
   napi_async_work work;
-  /* copy (out_fd >= 0) */
-  int out_fd;
-  int64_t sync_every, unsynced;
-  int retries, delay_ms, transient_count;
-  int transient[16];
   /* results */
   int error;            /* errno, or -1: the file ended at short_at */
   const char *failed;   /* the call that failed */
-  int64_t short_at;     /* also: where a write failed */
-  int tries;
+  int64_t short_at;
   /* the digests of ranges [0, current), hex_len characters each */
   char *hexes;
   unsigned hex_len;
@@ -141,69 +132,6 @@ static int cancelled(digest_job *j) {
   j->error = ECANCELED;
   j->failed = "digest";
   return 1;
-}
-
-static int is_transient(const digest_job *j, int e) {
-  for (int i = 0; i < j->transient_count; i++)
-    if (j->transient[i] == e) return 1;
-  return 0;
-}
-
-/* One piece of the copy written in full, transient errors retried with backoff. */
-static int write_piece(digest_job *j, const uint8_t *p, size_t n, int64_t off) {
-  for (int tries = 1;; tries++) {
-    size_t done = 0;
-    int e = 0;
-    while (done < n) {
-      ssize_t w = pwrite(j->out_fd, p + done, n - done, (off_t)(off + (int64_t)done));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) {
-        e = errno == EFAULT ? EIO : errno; /* EFAULT: a mapped source page went away */
-        break;
-      }
-      if (w == 0) {
-        e = EIO;
-        break;
-      }
-      done += (size_t)w;
-    }
-    if (e == 0) return 0;
-    if (!is_transient(j, e) || tries > j->retries) {
-      j->error = e;
-      j->failed = "write";
-      j->short_at = off + (int64_t)done;
-      j->tries = tries;
-      return -1;
-    }
-    long ms = (long)j->delay_ms;
-    for (int k = 1; k < tries; k++) ms *= 4;
-    usleep((useconds_t)(ms * 1000));
-  }
-}
-
-/* Hashed bytes at `off` go on to the copy: written in pieces of at most
- * 1 MiB (a cancel is seen between them, so a slow device never holds the
- * job for long), fsynced every sync_every bytes. */
-static int copy_out(digest_job *j, const uint8_t *p, size_t n, int64_t off) {
-  if (j->out_fd < 0) return 0;
-  for (size_t at = 0; at < n;) {
-    if (at > 0 && cancelled(j)) return -1;
-    size_t piece = n - at < READ_CHUNK ? n - at : READ_CHUNK;
-    if (write_piece(j, p + at, piece, off + (int64_t)at) != 0) return -1;
-    at += piece;
-  }
-  j->unsynced += (int64_t)n;
-  if (j->sync_every > 0 && j->unsynced >= j->sync_every) {
-    if (fsync(j->out_fd) != 0) {
-      j->error = errno;
-      j->failed = "fsync";
-      j->short_at = off;
-      j->tries = 1;
-      return -1;
-    }
-    j->unsynced = 0;
-  }
-  return 0;
 }
 
 /* A mapped read of [.., stop) failed: short when the file now ends before `stop`, else an I/O error. */
@@ -280,10 +208,10 @@ static int hash_mapped(digest_job *j, EVP_MD_CTX *ctx, int64_t size) {
     const uint8_t *p = window_at(j, off, size, &limit);
     if (p == NULL) return -1;
     int64_t stop = j->end < limit ? j->end : limit;
-    int failed = update_guarded(ctx, p, (size_t)(stop - off));
-    if (failed) mapped_read_failed(j, stop);
-    else failed = copy_out(j, p, (size_t)(stop - off), off);
-    if (failed) return -1;
+    if (update_guarded(ctx, p, (size_t)(stop - off))) {
+      mapped_read_failed(j, stop);
+      return -1;
+    }
     if (j->done != NULL) __atomic_add_fetch(j->done, stop - off, __ATOMIC_RELAXED);
     off = stop;
   }
@@ -319,10 +247,6 @@ static int hash_read(digest_job *j, EVP_MD_CTX *ctx) {
       break;
     }
     evp.update(ctx, buf, (size_t)got);
-    if (copy_out(j, buf, (size_t)got, off) != 0) {
-      rc = -1;
-      break;
-    }
     if (j->done != NULL) __atomic_add_fetch(j->done, got, __ATOMIC_RELAXED);
     off += got;
   }
@@ -370,12 +294,11 @@ static void digest_execute(napi_env env, void *data) {
 
 static void digest_complete(napi_env env, napi_status status, void *data) {
   digest_job *j = data;
-  napi_value callback, global, argv[3];
+  napi_value callback, global, argv[2];
   napi_get_reference_value(env, j->callback, &callback);
   napi_get_global(env, &global);
   napi_get_null(env, &argv[0]);
   napi_get_null(env, &argv[1]);
-  napi_create_double(env, (double)j->unsynced, &argv[2]);
   if (status != napi_ok && j->error == 0) {
     j->error = ECANCELED;
     j->failed = "digest";
@@ -392,11 +315,9 @@ static void digest_complete(napi_env env, napi_status status, void *data) {
     }
     napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
     napi_create_error(env, code, msg, &argv[0]);
-    napi_value at, tries;
+    napi_value at;
     napi_create_double(env, (double)j->short_at, &at);
     napi_set_named_property(env, argv[0], "offset", at);
-    napi_create_int32(env, j->tries > 0 ? j->tries : 1, &tries);
-    napi_set_named_property(env, argv[0], "tries", tries);
     napi_value index;
     napi_create_double(env, (double)j->current, &index);
     napi_set_named_property(env, argv[0], "index", index);
@@ -415,7 +336,7 @@ static void digest_complete(napi_env env, napi_status status, void *data) {
   napi_delete_async_work(env, j->work);
   free(j->hexes);
   free(j);
-  napi_call_function(env, global, callback, 3, argv, NULL);
+  napi_call_function(env, global, callback, 2, argv, NULL);
 }
 
 const EVP_MD *digest_named(napi_env env, napi_value v) {
@@ -453,17 +374,16 @@ static int typed_arg(napi_env env, napi_value v, napi_typedarray_type want, size
 }
 
 static napi_value DigestRanges(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 6;
+  napi_value argv[6];
   int64_t fd;
-  napi_valuetype cb_type = napi_undefined, done_type = napi_undefined, copy_type = napi_undefined, cancel_type = napi_undefined;
+  napi_valuetype cb_type = napi_undefined, done_type = napi_undefined, cancel_type = napi_undefined;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5 || napi_get_value_int64(env, argv[0], &fd) != napi_ok ||
       napi_typeof(env, argv[3], &done_type) != napi_ok || napi_typeof(env, argv[4], &cb_type) != napi_ok || cb_type != napi_function) {
-    napi_throw_type_error(env, "EINVAL", "digestRanges(fd, spans, algorithm, done, callback[, copy[, cancel]])");
+    napi_throw_type_error(env, "EINVAL", "digestRanges(fd, spans, algorithm, done, callback[, cancel])");
     return NULL;
   }
-  if (argc >= 6) napi_typeof(env, argv[5], &copy_type);
-  if (argc >= 7) napi_typeof(env, argv[6], &cancel_type);
+  if (argc >= 6) napi_typeof(env, argv[5], &cancel_type);
   const EVP_MD *md = digest_named(env, argv[2]);
   if (md == NULL) {
     napi_throw_error(env, "EINVAL", "digestRanges: unknown digest algorithm");
@@ -476,7 +396,6 @@ static napi_value DigestRanges(napi_env env, napi_callback_info info) {
   }
   j->fd = (int)fd;
   j->md = md;
-  j->out_fd = -1;
   void *p;
   size_t length;
   if (!typed_arg(env, argv[1], napi_float64_array, 0, &p, &length, &j->spans_ref) || length % 2 != 0) {
@@ -500,32 +419,6 @@ static napi_value DigestRanges(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ENOMEM", "out of memory");
     return NULL;
   }
-  if (copy_type == napi_object) {
-    napi_value v;
-    int64_t out_fd = -1, sync_every = 0, unsynced = 0;
-    int32_t retries = 0, delay_ms = 0;
-    void *transient = NULL;
-    size_t transient_len = 0;
-    napi_typedarray_type tt;
-    if (napi_get_named_property(env, argv[5], "fd", &v) != napi_ok || napi_get_value_int64(env, v, &out_fd) != napi_ok ||
-        napi_get_named_property(env, argv[5], "syncEvery", &v) != napi_ok || napi_get_value_int64(env, v, &sync_every) != napi_ok ||
-        napi_get_named_property(env, argv[5], "unsynced", &v) != napi_ok || napi_get_value_int64(env, v, &unsynced) != napi_ok ||
-        napi_get_named_property(env, argv[5], "retries", &v) != napi_ok || napi_get_value_int32(env, v, &retries) != napi_ok ||
-        napi_get_named_property(env, argv[5], "delayMs", &v) != napi_ok || napi_get_value_int32(env, v, &delay_ms) != napi_ok ||
-        napi_get_named_property(env, argv[5], "transient", &v) != napi_ok ||
-        napi_get_typedarray_info(env, v, &tt, &transient_len, &transient, NULL, NULL) != napi_ok || tt != napi_int32_array || out_fd < 0) {
-      discard_job(env, j);
-      napi_throw_type_error(env, "EINVAL", "digestRanges: copy is { fd, syncEvery, unsynced, retries, delayMs, transient: Int32Array }");
-      return NULL;
-    }
-    j->out_fd = (int)out_fd;
-    j->sync_every = sync_every;
-    j->unsynced = unsynced;
-    j->retries = retries;
-    j->delay_ms = delay_ms;
-    j->transient_count = transient_len < 16 ? (int)transient_len : 16;
-    memcpy(j->transient, transient, (size_t)j->transient_count * sizeof(int));
-  }
   if (done_type == napi_object) {
     if (!typed_arg(env, argv[3], napi_bigint64_array, 1, &p, &length, &j->done_ref)) {
       discard_job(env, j);
@@ -535,7 +428,7 @@ static napi_value DigestRanges(napi_env env, napi_callback_info info) {
     j->done = p;
   }
   if (cancel_type == napi_object) {
-    if (!typed_arg(env, argv[6], napi_int32_array, 1, &p, &length, &j->cancel_ref)) {
+    if (!typed_arg(env, argv[5], napi_int32_array, 1, &p, &length, &j->cancel_ref)) {
       discard_job(env, j);
       napi_throw_type_error(env, "EINVAL", "digestRanges: cancel must be an Int32Array");
       return NULL;

@@ -25,8 +25,8 @@ export class DigestCancel {
   }
 }
 
-/** A failed digest job: code (errno name, ESHORT, ECANCELED), where (`offset`), how often a write was tried, and which span (`index`). */
-export type DigestError = Error & { code?: string; offset?: number; tries?: number; index?: number; hexes?: string[] };
+/** A failed digest job: code (errno name, ESHORT, ECANCELED), where (`offset`), and which span (`index`). */
+export type DigestError = Error & { code?: string; offset?: number; index?: number; hexes?: string[] };
 
 /**
  * Hashes byte ranges of an open file on a libuv pool thread, all in one job
@@ -41,81 +41,16 @@ export type DigestError = Error & { code?: string; offset?: number; tries?: numb
  * within one window (code ECANCELED).
  */
 export function digestFileRanges(fd: number, spans: Float64Array, algorithm: string, done?: BigInt64Array, cancel?: DigestCancel): Promise<string[]> {
-  return run(fd, spans, algorithm, null, done, cancel).then((r) => r.hexes);
+  const addon = load();
+  if (addon === undefined) return Promise.reject(new Error('the native addon is not available'));
+  return new Promise((resolve, reject) => {
+    addon.digestRanges(fd, spans, algorithm, done ?? null, (error, hexes) => (error !== null ? reject(Object.assign(error, { hexes })) : resolve(hexes)), cancel?.flag ?? null);
+  });
 }
 
 /** digestFileRanges for one range [start, end). */
 export function digestFileRange(fd: number, start: number, end: number, algorithm: string, done?: BigInt64Array, cancel?: DigestCancel): Promise<string> {
   return digestFileRanges(fd, Float64Array.of(start, end), algorithm, done, cancel).then((h) => h[0]!);
-}
-
-export interface RangeCopy {
-  /** Open for writing: every hashed byte is written at the same offset. */
-  fd: number;
-  /** fsync after this many bytes written (0: never). */
-  syncEvery: number;
-  /** Bytes written since the last fsync before these ranges (carried from the previous job). */
-  unsynced: number;
-  /** Further tries of a write that fails with one of `transient` (errno numbers). */
-  retries: number;
-  /** Wait before the first retry, x4 before each further one. */
-  delayMs: number;
-  transient: Int32Array;
-}
-
-/**
- * digestFileRanges, and every byte hashed is also written to `copy.fd` at
- * the same offset (the fused raw copy: read once, from the page cache,
- * hashed and written on a pool thread, in pieces of at most 1 MiB). Resolves
- * with the digests and the bytes written since the last fsync. A failed
- * write rejects with the errno name as code, `offset` (where it failed),
- * `tries` and `index`.
- */
-export function copyFileRanges(
-  fd: number,
-  spans: Float64Array,
-  algorithm: string,
-  copy: RangeCopy,
-  done?: BigInt64Array,
-  cancel?: DigestCancel,
-): Promise<{ hexes: string[]; unsynced: number }> {
-  return run(fd, spans, algorithm, copy, done, cancel);
-}
-
-/** copyFileRanges for one range [start, end). */
-export function copyFileRange(
-  fd: number,
-  start: number,
-  end: number,
-  algorithm: string,
-  copy: RangeCopy,
-  done?: BigInt64Array,
-  cancel?: DigestCancel,
-): Promise<{ hex: string; unsynced: number }> {
-  return copyFileRanges(fd, Float64Array.of(start, end), algorithm, copy, done, cancel).then((r) => ({ hex: r.hexes[0]!, unsynced: r.unsynced }));
-}
-
-function run(
-  fd: number,
-  spans: Float64Array,
-  algorithm: string,
-  copy: RangeCopy | null,
-  done: BigInt64Array | undefined,
-  cancel: DigestCancel | undefined,
-): Promise<{ hexes: string[]; unsynced: number }> {
-  const addon = load();
-  if (addon === undefined) return Promise.reject(new Error('the native addon is not available'));
-  return new Promise((resolve, reject) => {
-    addon.digestRanges(
-      fd,
-      spans,
-      algorithm,
-      done ?? null,
-      (error, hexes, unsynced) => (error !== null ? reject(Object.assign(error, { hexes, unsynced })) : resolve({ hexes, unsynced })),
-      copy,
-      cancel?.flag ?? null,
-    );
-  });
 }
 
 /** An OpenSSL hash context living in the addon (see hashRun). */

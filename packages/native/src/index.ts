@@ -18,8 +18,7 @@ interface Addon {
     spans: Float64Array,
     algorithm: string,
     done: BigInt64Array | null,
-    callback: (error: (Error & { offset?: number; tries?: number; index?: number }) | null, hexes: string[], unsynced: number) => void,
-    copy?: { fd: number; syncEvery: number; unsynced: number; retries: number; delayMs: number; transient: Int32Array } | null,
+    callback: (error: (Error & { offset?: number; index?: number }) | null, hexes: string[]) => void,
     cancel?: Int32Array | null,
   ): void;
   digestAvailable(algorithm: string): boolean;
@@ -135,4 +134,4 @@ export function alignedBuffer(size: number, alignment: number): Uint8Array {
 }
 
 export { openDecoder, type NativeDecoder, type DecoderKind, type DecodedBatch, type DecoderStream, type DecoderStreamOptions } from './decoder.js';
-export { digestFileRange, digestFileRanges, copyFileRange, copyFileRanges, canDigestFiles, DigestCancel, hashBegin, hashRun, type DigestError, type HashContext, type RangeCopy } from './digest.js';
+export { digestFileRange, digestFileRanges, canDigestFiles, DigestCancel, hashBegin, hashRun, type DigestError, type HashContext } from './digest.js';

@@ -1,8 +1,8 @@
-import { BmapkitError, mappedByteCount, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
+import { mappedByteCount, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
 import { decompress, type CodecRegistry } from '@bmapkit/decompress-stream';
 import { selectRanges, type ImageSource } from '@bmapkit/extent-source';
 import { rangeWriter, type DestinationKind, type PositionedFile, type RangeWriter } from '@bmapkit/range-writer';
-import { canHashFiles, digestChecker, hashFileRanges, readBack, verifyChecksums, type ReadBackFile } from '@bmapkit/verifier';
+import { readBack, verifyChecksums, type ReadBackFile } from '@bmapkit/verifier';
 
 export interface PreparedImage {
   image: ImageSource;
@@ -53,8 +53,6 @@ export interface CopyPlan {
   beforeSync: () => void;
   /** The caller's stages, run on verified chunks before writing. */
   stages?: TransformStream<ImageChunk, ImageChunk>[];
-  /** false: never take the fused path (a test hook wraps the destination's writes). */
-  fused?: boolean;
   /** Told each range whose checksum matched. */
   onRange?: (range: number) => void;
   /** Told the bytes copied so far and the total (undefined when unknown) as chunks pass. */
@@ -66,11 +64,6 @@ export interface CopyPlan {
 /** Wires the copy pipeline and runs it; resolves with the number of bytes written and the image size. */
 export async function runCopy(plan: CopyPlan): Promise<{ bytes: number; imageSize: number; rewrites: number }> {
   const { prepared, bmap } = plan;
-  const imagePath = prepared.image.path;
-  const fusable = plan.dest.kind !== 'char' && plan.dest.direct === undefined && plan.readBack === undefined && plan.fused !== false && (plan.stages ?? []).length === 0;
-  if (bmap !== undefined && plan.verify && prepared.format === undefined && imagePath !== undefined && fusable && canHashFiles(bmap.checksumType ?? 'sha256')) {
-    return fusedCopy(plan, bmap, imagePath);
-  }
   const name = prepared.image.name;
   const geometry = bmap ?? wholeImage(prepared.knownSize);
   const blocks = geometry ?? { ranges: [], blockSize: 4096 };
@@ -144,44 +137,4 @@ function counting(total: number | undefined, report: (done: number, total: numbe
       controller.enqueue(chunk);
     },
   });
-}
-
-/**
- * A raw local image to a regular file or a block device, verified: the
- * addon's pool jobs read, hash and write whole ranges themselves (largest
- * first), so reading, hashing and writing run on every core and no chunk
- * crosses threads. As rangeWriter does: a file is sized first and last, a
- * device is fsynced every 6 MiB per job, transient write errors are retried, and
- * everything is fsynced at the end. A digest that differs is RANGE_CHECKSUM,
- * found (like the stream path) once its range is written.
- */
-async function fusedCopy(plan: CopyPlan, bmap: Bmap, imagePath: string): Promise<{ bytes: number; imageSize: number; rewrites: number }> {
-  const { handle, path: dest } = plan.dest;
-  const total = mappedByteCount(bmap);
-  const file = plan.dest.kind === 'file';
-  if (file) {
-    await handle.truncate(0);
-    await handle.truncate(bmap.imageSize);
-  }
-  const checker = digestChecker(bmap, plan.onRange);
-  await hashFileRanges(imagePath, bmap, {
-    algorithm: bmap.checksumType ?? 'sha256',
-    keep: false,
-    onDigest: checker.check,
-    copyTo: { path: dest, dest, ...(file ? {} : { syncEvery: 6 << 20 }) },
-    ...(plan.onProgress === undefined ? {} : { onProgress: (done: number) => plan.onProgress!(done, total) }),
-    ...(plan.signal === undefined ? {} : { signal: plan.signal }),
-  });
-  const bad = checker.mismatches()[0];
-  if (bad !== undefined) {
-    throw new BmapkitError(
-      'RANGE_CHECKSUM',
-      `checksum mismatch for blocks range ${bad.first}-${bad.last}: calculated ${bad.actual}, should be ${bad.expected} (image file ${plan.prepared.image.name})`,
-      { details: { ...bad, image: plan.prepared.image.name } },
-    );
-  }
-  if (file) await handle.truncate(bmap.imageSize);
-  plan.beforeSync();
-  await handle.sync();
-  return { bytes: total, imageSize: bmap.imageSize, rewrites: 0 };
 }

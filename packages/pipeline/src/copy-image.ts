@@ -176,8 +176,6 @@ async function copyPrepared(o: CopyImageOptions, prepared: PreparedImage, emit: 
             },
           }),
       stages: o.stages ?? [],
-      // the test hook's writes go through the stream pipeline
-      fused: writeTo === handle,
       beforeSync: () => {
         emit({ type: 'sync' });
         log('info', `synchronizing '${o.dest}'`);

@@ -1,11 +1,12 @@
 import type { Bmap } from '@bmapkit/bmap-format';
-import { openFileSource, readExtents } from '@bmapkit/extent-source';
-import { canHashFiles, digestStream, hashFileRanges } from '@bmapkit/verifier';
+import { rangeDigests } from '@bmapkit/verifier';
 
 /**
- * Every range of a local file or device hashed, each digest handed to
- * `onDigest` (any order): in place on the addon's pool where it can, else
- * through the stages (readExtents, then node:crypto).
+ * Every range of a local file or device hashed by the verifier's
+ * rangeDigests stage (the one a library user composes: the addon's pool
+ * where it loads, else readExtents and node:crypto), each digest handed to
+ * `onDigest` (any order). An abort cancels the stage and rejects with the
+ * signal's reason once nothing reads the file any more.
  */
 export async function fileDigests(
   path: string,
@@ -13,18 +14,21 @@ export async function fileDigests(
   onDigest: (range: number, hex: string) => void,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const algorithm = bmap.checksumType ?? 'sha256';
-  if (canHashFiles(algorithm)) {
-    await hashFileRanges(path, bmap, { algorithm, keep: false, onDigest, ...(signal === undefined ? {} : { signal }) });
-    return;
-  }
-  const chunks = readExtents(await openFileSource(path), bmap.ranges, bmap);
-  const onAbort = () => void chunks.cancel(signal?.reason).catch(() => undefined);
+  signal?.throwIfAborted();
+  const digests = rangeDigests(path, bmap);
+  const reader = digests.getReader();
+  let cancelled: Promise<void> | undefined;
+  const onAbort = () => (cancelled = reader.cancel(signal?.reason).catch(() => undefined));
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await digestStream(chunks, { ...bmap, checksumType: algorithm }, { onDigest, engine: 'js' });
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) break;
+      onDigest(next.value.range, next.value.hex);
+    }
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    await cancelled; // the hashing has stopped: nothing reads the file
   }
   signal?.throwIfAborted();
 }

@@ -38,7 +38,6 @@ export async function withRetries<T>(op: () => Promise<T>, policy: RetryPolicy, 
 /**
  * A failed write as a typed error: DEST_FULL (ENOSPC), DEST_GONE (the device
  * vanished) or DEST_IO naming `what` and, after retries, how often it failed.
- * Shared with the addon's copying hash jobs (hashFileRanges copyTo), whose failures arrive as {code, message}.
  */
 export function writeFailure(e: unknown, dest: string, what: string, tries: number): BmapkitError {
   if (e instanceof BmapkitError) return e;

@@ -1,10 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { BmapkitError, rangeByteSpan, requireHashName, type Bmap } from '@bmapkit/bmap-format';
-import { open, type FileHandle } from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
-import { constants as osConstants } from 'node:os';
-import { canDigestFiles, copyFileRanges, digestFileRanges, DigestCancel, type DigestError } from '@bmapkit/native';
-import { DEFAULT_RETRY, TRANSIENT_WRITE_ERRORS, writeFailure } from '@bmapkit/range-writer';
+import { open } from 'node:fs/promises';
+import { canDigestFiles, digestFileRanges, DigestCancel, type DigestError } from '@bmapkit/native';
 
 export interface HashFileRangesOptions {
   /** ChecksumType as in a bmap (default sha256). */
@@ -19,21 +16,6 @@ export interface HashFileRangesOptions {
    * a million ranges cost no million strings.
    */
   keep?: boolean;
-  /**
-   * Also write every byte read to this existing file at the same offset: the
-   * fused read-hash-write path for copying a raw local image to a regular
-   * file (each pool job reads, hashes and writes its ranges; nothing crosses
-   * threads). The caller sizes, syncs and compares the digests.
-   */
-  copyTo?: {
-    path: string;
-    /** How the destination is named in messages. */
-    dest: string;
-    /** fsync after each worker has written this many bytes (block devices: 6 MiB, so Ctrl-C is quick); default never. */
-    syncEvery?: number;
-    /** Further tries of a write failing with a transient error (range-writer's list; default 3, from 100 ms, x4). */
-    retries?: number;
-  };
   /** Told the bytes processed so far, about ten times a second and at the end. */
   onProgress?: (bytes: number) => void;
   /**
@@ -161,7 +143,7 @@ interface RangesJob {
 }
 
 /**
- * The addon hashes (and, with copyTo, writes) each range on a libuv pool
+ * The addon hashes each range on a libuv pool
  * thread with Node's OpenSSL, reading a regular file through mappings,
  * `slots` ranges at a time, largest first. No worker threads to start
  * (~60 ms for two here) and no second JavaScript heap each (create's peak
@@ -169,23 +151,12 @@ interface RangesJob {
  */
 async function hashOnPool(job: RangesJob): Promise<void> {
   const { path, bmap } = job;
-  const copyTo = job.options.copyTo;
   let handle;
   try {
     handle = await open(path, 'r');
   } catch (e) {
     throw readError(path, (e as Error).message, (e as NodeJS.ErrnoException).code, e);
   }
-  let out: FileHandle | undefined;
-  if (copyTo !== undefined) {
-    try {
-      out = await open(copyTo.path, fsConstants.O_WRONLY);
-    } catch (e) {
-      await handle.close();
-      throw writeFailure(e, copyTo.dest, 'opening it for writing', 1);
-    }
-  }
-  const transient = Int32Array.from(TRANSIENT_WRITE_ERRORS.map((name) => osConstants.errno[name as keyof typeof osConstants.errno] ?? -1));
   let claimed = 0;
   let failure: unknown;
   /** The next job's ranges: one large range, or consecutive small ones up to BATCH_BYTES (one pool job for many). */
@@ -203,26 +174,19 @@ async function hashOnPool(job: RangesJob): Promise<void> {
     return batch;
   };
   const slot = async (): Promise<void> => {
-    let unsynced = 0;
     while (failure === undefined && !job.cancel.cancelled && claimed < job.order.length) {
       const batch = claim();
       const spans = new Float64Array(2 * batch.length);
       batch.forEach((i, k) => spans.set([job.spans[2 * i]!, job.spans[2 * i + 1]!], 2 * k));
       let hexes: string[];
       try {
-        if (out === undefined) {
-          hexes = await digestFileRanges(handle.fd, spans, job.algorithm, job.done, job.cancel);
-        } else {
-          const copy = { fd: out.fd, syncEvery: copyTo!.syncEvery ?? 0, unsynced, retries: copyTo!.retries ?? DEFAULT_RETRY.retries, delayMs: DEFAULT_RETRY.delayMs, transient };
-          ({ hexes, unsynced } = await copyFileRanges(handle.fd, spans, job.algorithm, copy, job.done, job.cancel));
-        }
+        hexes = await digestFileRanges(handle.fd, spans, job.algorithm, job.done, job.cancel);
       } catch (e) {
         const err = e as DigestError;
         (err.hexes ?? []).forEach((hex, k) => job.record(job.base + batch[k]!, hex));
         const i = job.base + batch[err.index ?? 0]!;
         if (err.code === 'ECANCELED') failure ??= e;
         else if (err.code === 'ESHORT') failure ??= truncated(path, bmap, i, err.offset!);
-        else if (out !== undefined && /^(write|fsync):/.test(err.message)) failure ??= writeError(copyTo!, err.code ?? 'EIO', err.message.replace(/^(write|fsync): /, ''), bmap.ranges.at(i)!, err.tries ?? 1);
         else failure ??= readError(path, err.message, err.code, e);
         continue;
       }
@@ -234,7 +198,6 @@ async function hashOnPool(job: RangesJob): Promise<void> {
     await Promise.all(Array.from({ length: job.slots }, slot));
   } finally {
     await handle.close();
-    await out?.close();
   }
   if (failure !== undefined) throw failure;
 }
@@ -251,11 +214,6 @@ function truncated(path: string, bmap: Pick<Bmap, 'ranges' | 'blockSize' | 'imag
     `'${path}' ends at byte ${at}, inside blocks ${r.first}-${r.last}; it is shorter than ${bmap.imageSize} bytes (did it change while being read?)`,
     { details: { path, range: index, available: at, expected: bmap.imageSize } },
   );
-}
-
-/** A worker's failed write, reported as the range writer reports one. */
-function writeError(to: { dest: string }, code: string, message: string, r: { first: number; last: number }, tries: number): BmapkitError {
-  return writeFailure(Object.assign(new Error(message), { code }), to.dest, `writing blocks ${r.first}-${r.last}`, tries);
 }
 
 /** Whether hashFileRanges can hash `algorithm` here (the addon loads and its OpenSSL has it). */
