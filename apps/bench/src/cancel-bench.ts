@@ -5,8 +5,8 @@ import { join } from 'node:path';
 /**
  * How long Ctrl-C takes to end a copy: an image of two 1 GiB ranges (each
  * range is one hash chain; before the pool jobs could be cancelled, a whole
- * range held a thread), copied raw (the fused path) and as .zst or .gz (the
- * stream path); SIGINT once DEST has `after` MiB, then the time until the
+ * range held a thread), copied raw (read by readExtents) and as .zst (decoded);
+ * SIGINT once DEST has `after` MiB, then the time until the
  * process is gone, DEST removed.
  */
 export async function cancelBench(o: { repo: string; dir: string; destDir: string; runs: number; log: (s: string) => void }): Promise<string> {
@@ -24,9 +24,9 @@ export async function cancelBench(o: { repo: string; dir: string; destDir: strin
     closeSync(fd);
     spawnSync(process.execPath, [cli, 'create', '-o', `${image}.bmap`, image], { stdio: 'inherit' });
   }
-  const images: Array<[string, string]> = [['raw (fused)', image]];
+  const images: Array<[string, string]> = [['raw', image]];
   const zst = `${image}.zst`;
-  if (existsSync(zst) || spawnSync('sh', ['-c', `zstd -q -T0 -1 -c '${image}' > '${zst}'`]).status === 0) images.push(['.zst (stream)', zst]);
+  if (existsSync(zst) || spawnSync('sh', ['-c', `zstd -q -T0 -1 -c '${image}' > '${zst}'`]).status === 0) images.push(['.zst', zst]);
   const lines = ['path            SIGINT -> exit (ms), each run'];
   for (const [name, src] of images) {
     const times: number[] = [];

@@ -70,7 +70,7 @@ describe.skipIf(!support.ok)('copy to real block devices (loop devices)', () => 
     expectFlashed(d.dev);
   });
 
-  it('a raw image: worker threads read, hash and write the ranges (the fused path), same result', () => {
+  it('a raw image: readExtents, verifyChecksums and the range writer to the device, same result', () => {
     const d = device('raw.img');
     const raw = join(dir, 'test.image');
     writeFileSync(raw, image);
