@@ -14,7 +14,11 @@
  *       cancel (or null): an Int32Array(1) on a SharedArrayBuffer; once it
  *       is non-zero the job stops within one window (8 MiB mapped, 1 MiB
  *       read) with code ECANCELED. Nothing is written: copying is
- *       range-writer's (one write policy).
+ *       range-writer's (one write policy). chain (or absent): a context
+ *       from hashBegin, with one span: the span is one step of a longer
+ *       range, hashed into that context (so that no job holds a thread
+ *       for more than one step of work); finish (a boolean) ends the
+ *       hash and gives its digest, else hexes is empty.
  *       A regular file is read through 8 MiB read-only mappings (the page
  *       cache hashed in place); anything else with pread into a buffer.
  *       A mapped page that cannot be read (the file shrank meanwhile, or an
@@ -44,6 +48,7 @@
 #include "digest.h"
 #include "errno-name.h"
 #include "evp.h"
+#include "hash-chains.h"
 
 struct evp_api evp;
 
@@ -124,6 +129,10 @@ typedef struct {
   /* the digests of ranges [0, current), hex_len characters each */
   char *hexes;
   unsigned hex_len;
+  /* a step of a longer range (one span): hashed into this context (hashBegin's), finished only if `finish` */
+  hash_ctx *chain;
+  int finish;
+  napi_ref chain_ref;
 } digest_job;
 
 /* The caller gave up: stop before the next window. */
@@ -257,7 +266,7 @@ static int hash_read(digest_job *j, EVP_MD_CTX *ctx) {
 static void digest_execute(napi_env env, void *data) {
   (void)env;
   digest_job *j = data;
-  EVP_MD_CTX *ctx = evp.ctx_new();
+  EVP_MD_CTX *ctx = j->chain != NULL ? j->chain->ctx : evp.ctx_new();
   if (ctx == NULL) {
     j->error = ENOMEM;
     j->failed = "EVP_MD_CTX_new";
@@ -267,19 +276,20 @@ static void digest_execute(napi_env env, void *data) {
   if (fstat(j->fd, &st) != 0) {
     j->error = errno;
     j->failed = "fstat";
-    evp.ctx_free(ctx);
+    if (j->chain == NULL) evp.ctx_free(ctx);
     return;
   }
   for (j->current = 0; j->current < j->nspans; j->current++) {
     j->start = (int64_t)j->spans[2 * j->current];
     j->end = (int64_t)j->spans[2 * j->current + 1];
-    if (evp.init(ctx, j->md, NULL) != 1) {
+    if (j->chain == NULL && evp.init(ctx, j->md, NULL) != 1) {
       j->error = ENOMEM;
       j->failed = "EVP_DigestInit_ex";
       break;
     }
     int rc = S_ISREG(st.st_mode) ? hash_mapped(j, ctx, (int64_t)st.st_size) : hash_read(j, ctx);
     if (rc != 0) break;
+    if (j->chain != NULL && !j->finish) continue; /* more steps of this range follow */
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     evp.final(ctx, md, &n);
@@ -289,7 +299,7 @@ static void digest_execute(napi_env env, void *data) {
   }
   if (j->map != NULL) munmap(j->map, (size_t)j->map_len);
   j->map = NULL;
-  evp.ctx_free(ctx);
+  if (j->chain == NULL) evp.ctx_free(ctx);
 }
 
 static void digest_complete(napi_env env, napi_status status, void *data) {
@@ -322,9 +332,11 @@ static void digest_complete(napi_env env, napi_status status, void *data) {
     napi_create_double(env, (double)j->current, &index);
     napi_set_named_property(env, argv[0], "index", index);
   }
-  /* the digests of the ranges done (all of them, or those before the one that failed) */
-  napi_create_array_with_length(env, j->current, &argv[1]);
-  for (size_t i = 0; i < j->current; i++) {
+  /* the digests of the ranges done (all of them, or those before the one that failed; none for a step that does not finish its range) */
+  size_t hexes = j->chain != NULL && !j->finish ? 0 : j->current;
+  if (j->chain != NULL) j->chain->busy = 0;
+  napi_create_array_with_length(env, hexes, &argv[1]);
+  for (size_t i = 0; i < hexes; i++) {
     napi_value hex;
     napi_create_string_latin1(env, j->hexes + i * j->hex_len, j->hex_len, &hex);
     napi_set_element(env, argv[1], (uint32_t)i, hex);
@@ -332,6 +344,7 @@ static void digest_complete(napi_env env, napi_status status, void *data) {
   if (j->spans_ref != NULL) napi_delete_reference(env, j->spans_ref);
   if (j->done_ref != NULL) napi_delete_reference(env, j->done_ref);
   if (j->cancel_ref != NULL) napi_delete_reference(env, j->cancel_ref);
+  if (j->chain_ref != NULL) napi_delete_reference(env, j->chain_ref);
   napi_delete_reference(env, j->callback);
   napi_delete_async_work(env, j->work);
   free(j->hexes);
@@ -361,6 +374,7 @@ static void discard_job(napi_env env, digest_job *j) {
   if (j->spans_ref != NULL) napi_delete_reference(env, j->spans_ref);
   if (j->done_ref != NULL) napi_delete_reference(env, j->done_ref);
   if (j->cancel_ref != NULL) napi_delete_reference(env, j->cancel_ref);
+  if (j->chain_ref != NULL) napi_delete_reference(env, j->chain_ref);
   if (j->callback != NULL) napi_delete_reference(env, j->callback);
   free(j->hexes);
   free(j);
@@ -374,16 +388,17 @@ static int typed_arg(napi_env env, napi_value v, napi_typedarray_type want, size
 }
 
 static napi_value DigestRanges(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 8;
+  napi_value argv[8];
   int64_t fd;
-  napi_valuetype cb_type = napi_undefined, done_type = napi_undefined, cancel_type = napi_undefined;
+  napi_valuetype cb_type = napi_undefined, done_type = napi_undefined, cancel_type = napi_undefined, chain_type = napi_undefined;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5 || napi_get_value_int64(env, argv[0], &fd) != napi_ok ||
       napi_typeof(env, argv[3], &done_type) != napi_ok || napi_typeof(env, argv[4], &cb_type) != napi_ok || cb_type != napi_function) {
-    napi_throw_type_error(env, "EINVAL", "digestRanges(fd, spans, algorithm, done, callback[, cancel])");
+    napi_throw_type_error(env, "EINVAL", "digestRanges(fd, spans, algorithm, done, callback[, cancel[, chain, finish]])");
     return NULL;
   }
   if (argc >= 6) napi_typeof(env, argv[5], &cancel_type);
+  if (argc >= 7) napi_typeof(env, argv[6], &chain_type);
   const EVP_MD *md = digest_named(env, argv[2]);
   if (md == NULL) {
     napi_throw_error(env, "EINVAL", "digestRanges: unknown digest algorithm");
@@ -435,13 +450,33 @@ static napi_value DigestRanges(napi_env env, napi_callback_info info) {
     }
     j->cancel = p;
   }
+  if (chain_type == napi_external) {
+    bool finish = false;
+    if (j->nspans != 1 || napi_get_value_external(env, argv[6], (void **)&j->chain) != napi_ok || j->chain == NULL || argc < 8 ||
+        napi_get_value_bool(env, argv[7], &finish) != napi_ok) {
+      j->chain = NULL;
+      discard_job(env, j);
+      napi_throw_type_error(env, "EINVAL", "digestRanges: a step takes one span, a context from hashBegin and finish (a boolean)");
+      return NULL;
+    }
+    if (j->chain->busy) {
+      j->chain = NULL;
+      discard_job(env, j);
+      napi_throw_error(env, "EINVAL", "digestRanges: the context is already in a running job");
+      return NULL;
+    }
+    j->finish = finish;
+    napi_create_reference(env, argv[6], 1, &j->chain_ref);
+  }
   napi_create_reference(env, argv[4], 1, &j->callback);
   napi_value name;
   napi_create_string_utf8(env, "bmapkit:digest", NAPI_AUTO_LENGTH, &name);
   if (napi_create_async_work(env, NULL, name, digest_execute, digest_complete, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
     discard_job(env, j);
     napi_throw_error(env, "ENOMEM", "cannot queue the digest job");
+    return NULL;
   }
+  if (j->chain != NULL) j->chain->busy = 1;
   return NULL;
 }
 

@@ -16,11 +16,6 @@
 #include "evp.h"
 #include "hash-chains.h"
 
-typedef struct {
-  EVP_MD_CTX *ctx;
-  int busy;
-} hash_ctx;
-
 static void finalize_hash(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;

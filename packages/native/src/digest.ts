@@ -48,6 +48,39 @@ export function digestFileRanges(fd: number, spans: Float64Array, algorithm: str
   });
 }
 
+/**
+ * One step of a long range: hashes [start, end) of `fd` into `context` (from
+ * hashBegin(algorithm)) on a pool thread, so that a range of any size is hashed in
+ * steps of bounded work (the caller checks for a cancel between them); with
+ * `finish` the hash ends and its hex digest is the result, else undefined.
+ * Errors as digestFileRanges (index 0). A context must not be in two jobs at once.
+ */
+export function digestFileStep(
+  fd: number,
+  start: number,
+  end: number,
+  algorithm: string,
+  context: HashContext,
+  finish: boolean,
+  done?: BigInt64Array,
+  cancel?: DigestCancel,
+): Promise<string | undefined> {
+  const addon = load();
+  if (addon === undefined) return Promise.reject(new Error('the native addon is not available'));
+  return new Promise((resolve, reject) => {
+    addon.digestRanges(
+      fd,
+      Float64Array.of(start, end),
+      algorithm,
+      done ?? null,
+      (error, hexes) => (error !== null ? reject(Object.assign(error, { hexes })) : resolve(hexes[0])),
+      cancel?.flag ?? null,
+      context,
+      finish,
+    );
+  });
+}
+
 /** digestFileRanges for one range [start, end). */
 export function digestFileRange(fd: number, start: number, end: number, algorithm: string, done?: BigInt64Array, cancel?: DigestCancel): Promise<string> {
   return digestFileRanges(fd, Float64Array.of(start, end), algorithm, done, cancel).then((h) => h[0]!);

@@ -20,6 +20,8 @@ interface Addon {
     done: BigInt64Array | null,
     callback: (error: (Error & { offset?: number; index?: number }) | null, hexes: string[]) => void,
     cancel?: Int32Array | null,
+    chain?: object,
+    finish?: boolean,
   ): void;
   digestAvailable(algorithm: string): boolean;
   hashBegin(algorithm: string): object;
@@ -134,4 +136,4 @@ export function alignedBuffer(size: number, alignment: number): Uint8Array {
 }
 
 export { openDecoder, type NativeDecoder, type DecoderKind, type DecodedBatch, type DecoderStream, type DecoderStreamOptions } from './decoder.js';
-export { digestFileRange, digestFileRanges, canDigestFiles, DigestCancel, hashBegin, hashRun, type DigestError, type HashContext } from './digest.js';
+export { digestFileRange, digestFileRanges, digestFileStep, canDigestFiles, DigestCancel, hashBegin, hashRun, type DigestError, type HashContext } from './digest.js';

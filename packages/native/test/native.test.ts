@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attachLoop, loopSupport } from '../../../tools/loop-device.js';
 import { createHash } from 'node:crypto';
-import { alignedBuffer, blockDeviceSectorSize, blockDeviceSize, canDigestFiles, digestFileRange, dropCache, nativeAvailable } from '../src/index.js';
+import { alignedBuffer, blockDeviceSectorSize, blockDeviceSize, canDigestFiles, digestFileRange, digestFileStep, hashBegin, dropCache, nativeAvailable } from '../src/index.js';
 import { skipNote } from '../../../tools/test-needs.js';
 
 describe('the native addon', () => {
@@ -69,6 +69,30 @@ describe('the native addon', () => {
         expect(await digestFileRange(zero, 0, (1 << 20) + 5, 'sha256')).toBe(createHash('sha256').update(new Uint8Array((1 << 20) + 5)).digest('hex'));
       } finally {
         closeSync(zero);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('hashes one range in steps carried on a context: the digest of the whole, a busy context refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bmapkit-native-'));
+    try {
+      const file = join(dir, 'steps');
+      const data = Buffer.alloc((3 << 20) + 77);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 13 + (i >> 11)) & 0xff;
+      writeFileSync(file, data);
+      const fd = openSync(file, 'r');
+      try {
+        const ctx = hashBegin('sha256');
+        expect(await digestFileStep(fd, 10, 1 << 20, 'sha256', ctx, false)).toBeUndefined();
+        const busy = digestFileStep(fd, 1 << 20, 2 << 20, 'sha256', ctx, false);
+        await expect(digestFileStep(fd, 1 << 20, 2 << 20, 'sha256', ctx, false)).rejects.toThrow('already in a running job');
+        await busy;
+        expect(await digestFileStep(fd, 2 << 20, data.length, 'sha256', ctx, true)).toBe(createHash('sha256').update(data.subarray(10)).digest('hex'));
+        await expect(digestFileStep(fd, data.length - 5, data.length + 5, 'sha256', hashBegin('sha256'), true)).rejects.toMatchObject({ code: 'ESHORT', offset: data.length });
+      } finally {
+        closeSync(fd);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,12 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { BmapkitError, rangeByteSpan, requireHashName, type Bmap } from '@bmapkit/bmap-format';
 import { open } from 'node:fs/promises';
-import { canDigestFiles, digestFileRanges, DigestCancel, type DigestError } from '@bmapkit/native';
+import { canDigestFiles, digestFileRanges, digestFileStep, DigestCancel, hashBegin, type DigestError } from '@bmapkit/native';
 
 export interface HashFileRangesOptions {
   /** ChecksumType as in a bmap (default sha256). */
   algorithm?: string;
-  /** Ranges hashed at once on the pool (default one per core, at most 4; small jobs use fewer). */
+  /** Ranges hashed at once on the pool (default one more than the cores, at most 4; small jobs use fewer). */
   workers?: number;
   /** Called as each range's digest is known (any order), e.g. for progress or to compare it at once. */
   onDigest?: (range: number, hex: string) => void;
@@ -115,7 +115,9 @@ function windowJob(
   const order = new Int32Array(buffers.order, 0, count);
   for (let k = 0; k < count; k++) order[k] = k;
   order.sort((a, b) => spans[2 * b + 1]! - spans[2 * b]! - (spans[2 * a + 1]! - spans[2 * a]!));
-  const wanted = options.workers ?? Math.min(4, availableParallelism());
+  // one more job than cores: while one waits between steps (a trip through
+  // the main thread), another keeps the core busy (create 0.61 -> 0.56 s here)
+  const wanted = options.workers ?? Math.min(4, availableParallelism() + 1);
   const slots = Math.max(1, Math.min(wanted, count, Math.ceil(total / BYTES_PER_WORKER)));
   return { bmap, base, spans, order, slots };
 }
@@ -180,7 +182,7 @@ async function hashOnPool(job: RangesJob): Promise<void> {
       batch.forEach((i, k) => spans.set([job.spans[2 * i]!, job.spans[2 * i + 1]!], 2 * k));
       let hexes: string[];
       try {
-        hexes = await digestFileRanges(handle.fd, spans, job.algorithm, job.done, job.cancel);
+        hexes = spans[1]! - spans[0]! > STEP_BYTES ? await inSteps(handle.fd, spans[0]!, spans[1]!, job) : await digestFileRanges(handle.fd, spans, job.algorithm, job.done, job.cancel);
       } catch (e) {
         const err = e as DigestError;
         (err.hexes ?? []).forEach((hex, k) => job.record(job.base + batch[k]!, hex));
@@ -200,6 +202,24 @@ async function hashOnPool(job: RangesJob): Promise<void> {
     await handle.close();
   }
   if (failure !== undefined) throw failure;
+}
+
+/**
+ * A range longer than this is hashed in steps of this size, one pool job
+ * each, its hash context carried from one to the next: no job holds a
+ * thread for more than ~8 MiB of work (a 1 GiB range was one job of ~0.6 s).
+ */
+const STEP_BYTES = 8 << 20;
+
+/** One long range [start, end), STEP_BYTES at a time; a cancel is seen between steps (and within one, per window). */
+async function inSteps(fd: number, start: number, end: number, job: RangesJob): Promise<string[]> {
+  const context = hashBegin(job.algorithm);
+  for (let at = start; ; at += STEP_BYTES) {
+    const stop = Math.min(end, at + STEP_BYTES);
+    if (job.cancel.cancelled) throw Object.assign(new Error('cancelled'), { code: 'ECANCELED', index: 0 });
+    const hex = await digestFileStep(fd, at, stop, job.algorithm, context, stop === end, job.done, job.cancel);
+    if (stop === end) return [hex!];
+  }
 }
 
 /** The image (or destination being verified) could not be read. */

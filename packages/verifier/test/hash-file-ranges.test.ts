@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHook } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,6 +91,27 @@ describe('hashFileRanges', () => {
       code: 'IMAGE_READ',
       message: expect.stringContaining('no such file or directory'),
     });
+  });
+
+  it('a long range is hashed in pool jobs of at most 8 MiB each (counted by async_hooks), the digest unchanged', async () => {
+    const size = (40 << 20) + 4096 * 3 + 5;
+    const r: BlockRange[] = [{ first: 1, last: Math.ceil(size / 4096) - 1 }];
+    const { path, data } = file('steps.img', size, r);
+    let jobs = 0;
+    const hook = createHook({
+      init: (_id, type) => {
+        if (type === 'bmapkit:digest') jobs += 1;
+      },
+    }).enable();
+    let digests: string[];
+    try {
+      digests = await hashFileRanges(path, { ranges: r, blockSize: 4096, imageSize: size }, { workers: 1 });
+    } finally {
+      hook.disable();
+    }
+    expect(digests).toEqual(expected(data, r, size));
+    const bytes = size - 4096;
+    expect(jobs).toBe(Math.ceil(bytes / (8 << 20)));
   });
 
   it('reports progress, growing, up to the mapped bytes', async () => {
