@@ -1,3 +1,5 @@
+import { BmapkitError, type BmapkitErrorCode } from './errors.js';
+
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file or directory',
   EACCES: 'permission denied',
@@ -16,4 +18,12 @@ const REASONS: Record<string, string> = {
 export function fsReason(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   return (e.code !== undefined && REASONS[e.code]) || e.message || String(err);
+}
+
+/** An fs error as a typed, one-line error: "<what> '<path>': <reason>", with the path and errno in its details. */
+export function fsError(code: BmapkitErrorCode, what: string, path: string, err: unknown): BmapkitError {
+  return new BmapkitError(code, `${what} '${path}': ${fsReason(err)}`, {
+    cause: err,
+    details: { path, errno: (err as NodeJS.ErrnoException).code },
+  });
 }

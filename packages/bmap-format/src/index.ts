@@ -3,7 +3,7 @@ export { RangeTable, DEFAULT_RANGE_MEMORY, type RangeList } from './range-table.
 export { rangeByteSpan, rangeByteLength, rangeBlockCount, blocksFor, mappedByteCount } from './types.js';
 export { BmapkitError, isBmapkitError, exitStatus, type BmapkitErrorCode, type BmapkitErrorOptions } from './errors.js';
 export { ERROR_CODES } from './error-codes.js';
-export { fsReason } from './fs-reason.js';
+export { fsError, fsReason } from './fs-reason.js';
 export { parseBmap, scanBmap, verifyBmapChecksum, BmapParserStream, type BmapInput } from './parse.js';
 export {
   BmapScanner,

@@ -1,6 +1,6 @@
 import { lstat, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize, resolve } from 'node:path';
-import { BmapkitError, fsReason } from '@bmapkit/bmap-format';
+import { BmapkitError, fsError } from '@bmapkit/bmap-format';
 import { describeBlockDevice, type BlockDevice } from './sysfs.js';
 import { devnoOf, type SystemRoots } from './roots.js';
 
@@ -42,7 +42,7 @@ export async function inspectDestination(dest: string, options: InspectOptions):
     st = await stat(dest);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new BmapkitError('DEST_OPEN', `cannot open destination file '${dest}': ${fsReason(e)}`, { cause: e });
+      throw fsError('DEST_OPEN', 'cannot open destination file', dest, e);
     }
     if (underDev) {
       if (options.force !== true) {
@@ -94,7 +94,7 @@ export async function creationPath(path: string): Promise<string> {
     try {
       st = await lstat(p);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new BmapkitError('DEST_OPEN', `cannot open '${path}': ${fsReason(e)}`, { cause: e });
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError('DEST_OPEN', 'cannot open', path, e);
       break;
     }
     if (!st.isSymbolicLink()) break;

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { BmapkitError, blocksFor, type BlockRange, fsReason } from '@bmapkit/bmap-format';
+import { BmapkitError, blocksFor, type BlockRange, fsError } from '@bmapkit/bmap-format';
 import { FIEMAP_EXTENT_LAST, SEEK_DATA, SEEK_HOLE, fiemap, filesystemBlockSize, seekDataOrHole } from '@bmapkit/native';
 import { RangeCollector } from './ranges.js';
 import { checkZfsCompatible, type ZfsCheckOptions } from './fs-type.js';
@@ -43,7 +43,7 @@ export async function fileExtents(path: string, options: FileExtentsOptions = {}
   try {
     handle = await open(path, 'r');
   } catch (e) {
-    throw new BmapkitError('IMAGE_OPEN', `cannot open image file '${path}': ${fsReason(e)}`, { cause: e });
+    throw fsError('IMAGE_OPEN', 'cannot open image file', path, e);
   }
   try {
     const st = await handle.stat();

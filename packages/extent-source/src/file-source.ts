@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { BmapkitError, fsReason } from '@bmapkit/bmap-format';
+import { BmapkitError, fsReason, fsError } from '@bmapkit/bmap-format';
 
 /** Image bytes that can be read at any offset: a local file, later an HTTP server with Range support. */
 export interface RandomAccessSource {
@@ -18,7 +18,7 @@ export async function openFileSource(path: string): Promise<RandomAccessSource> 
   try {
     handle = await open(path, 'r');
   } catch (e) {
-    throw new BmapkitError('IMAGE_OPEN', `cannot open image file '${path}': ${fsReason(e)}`, { cause: e });
+    throw fsError('IMAGE_OPEN', 'cannot open image file', path, e);
   }
   const st = await handle.stat();
   return {

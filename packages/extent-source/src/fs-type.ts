@@ -1,5 +1,5 @@
 import { readFile, statfs } from 'node:fs/promises';
-import { BmapkitError, fsReason } from '@bmapkit/bmap-format';
+import { BmapkitError, fsError } from '@bmapkit/bmap-format';
 
 /** statfs f_type magic numbers of the filesystems bmapkit cares about. */
 const NAMES: Record<number, string> = {
@@ -27,7 +27,7 @@ export async function filesystemType(path: string): Promise<FilesystemType> {
   try {
     magic = (await statfs(path)).type;
   } catch (e) {
-    throw new BmapkitError('IMAGE_OPEN', `failed to find file system type for path at '${path}': ${fsReason(e)}`, { cause: e });
+    throw fsError('IMAGE_OPEN', 'failed to find file system type for path at', path, e);
   }
   return { magic, name: NAMES[magic] ?? `0x${magic.toString(16)}` };
 }
@@ -56,7 +56,7 @@ export async function checkZfsCompatible(path: string, options: ZfsCheckOptions 
     value = (await readFile(parameterPath, 'utf8')).trim();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new BmapkitError('IMAGE_ZFS', `cannot open zfs param path '${parameterPath}': ${fsReason(e)}`, { cause: e });
+    throw fsError('IMAGE_ZFS', 'cannot open zfs param path', parameterPath, e);
   }
   if (value === '1') return;
   if (value !== '0') throw new BmapkitError('IMAGE_ZFS', `invalid value read from param path '${parameterPath}': '${value}'`);

@@ -1,7 +1,7 @@
 import { open, stat } from 'node:fs/promises';
 import { fstatSync, createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BmapkitError, type RangeList, type Bmap, type ImageChunk, fsReason } from '@bmapkit/bmap-format';
+import { BmapkitError, type RangeList, type Bmap, type ImageChunk, fsError } from '@bmapkit/bmap-format';
 import { readableFromNode } from './node-readable.js';
 import { openFileSource, type RandomAccessSource } from './file-source.js';
 import { readExtents } from './read-extents.js';
@@ -94,7 +94,7 @@ async function openFile(path: string, uri: string): Promise<ImageSource> {
     size = st.isFile() ? st.size : undefined;
     await (await open(path, 'r')).close(); // readable by us?
   } catch (e) {
-    throw new BmapkitError('IMAGE_OPEN', `cannot open image '${uri}': ${fsReason(e)}`, { cause: e });
+    throw fsError('IMAGE_OPEN', 'cannot open image', uri, e);
   }
   const randomAccess = () => (size === undefined ? undefined : openFileSource(path));
   return {

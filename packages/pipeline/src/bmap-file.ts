@@ -1,7 +1,6 @@
 import { open } from 'node:fs/promises';
-import { isClearsigned, scanBmap, type ParseOptions, type ScanResult } from '@bmapkit/bmap-format';
+import { isClearsigned, scanBmap, type ParseOptions, type ScanResult, fsError } from '@bmapkit/bmap-format';
 import { isUrl, redactUrl } from '@bmapkit/extent-source';
-import { fsError } from './fs-error.js';
 import { localCopy } from './remote-file.js';
 
 export interface BmapFile {

@@ -2,9 +2,8 @@ import { constants, write as writeCb } from 'node:fs';
 import { promisify } from 'node:util';
 import { lstat, open, readlink, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { BmapkitError } from '@bmapkit/bmap-format';
+import { BmapkitError, fsError } from '@bmapkit/bmap-format';
 import { checkNotAnInput, creationPath, type InputFile } from '@bmapkit/device-guard';
-import { fsError } from './fs-error.js';
 
 /** Where `create -o` puts the bmap. */
 export interface OutputFile {

@@ -3,9 +3,8 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BmapkitError, isBmapkitError, type BmapkitErrorCode } from '@bmapkit/bmap-format';
+import { BmapkitError, isBmapkitError, type BmapkitErrorCode, fsError } from '@bmapkit/bmap-format';
 import { isUrl, openImage } from '@bmapkit/extent-source';
-import { fsError } from './fs-error.js';
 
 let dir: string | undefined;
 

@@ -1,6 +1,6 @@
 import { access, open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { BmapkitError, fsReason } from '@bmapkit/bmap-format';
+import { BmapkitError, fsError } from '@bmapkit/bmap-format';
 import { gpgVerify } from './gpg.js';
 import { normalizeFingerprint, type Signature } from './status.js';
 
@@ -44,7 +44,7 @@ async function findSignature(o: BmapSignatureOptions): Promise<string | undefine
   }
   if (o.signature !== undefined) {
     const e = await readable(o.signature);
-    if (e !== undefined) throw new BmapkitError('SIGNATURE_OPEN', `cannot open bmap signature file '${o.signature}': ${fsReason(e)}`);
+    if (e !== undefined) throw fsError('SIGNATURE_OPEN', 'cannot open bmap signature file', o.signature, e);
     return o.signature;
   }
   for (const candidate of [`${o.bmap}.asc`, `${o.bmap}.sig`]) {
