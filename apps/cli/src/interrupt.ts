@@ -1,4 +1,5 @@
 import { BmapkitError } from '@bmapkit/bmap-format';
+import { settlesWithin } from '@bmapkit/pipeline';
 
 /**
  * How the process ends early: on SIGINT (Ctrl-C), SIGTERM, SIGHUP (a
@@ -81,9 +82,7 @@ export async function flushOutput(ms?: number): Promise<void> {
     stream.destroyed === true || (stream.writableLength ?? 0) === 0 ? Promise.resolve() : new Promise<void>((resolve) => stream.write('', () => resolve()));
   const both = Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   if (ms === undefined) return void (await both);
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([both, new Promise((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
+  await settlesWithin(both, ms);
 }
 
 /**
@@ -97,10 +96,7 @@ export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>
   let running: Promise<T> | undefined;
   const unregister = onInterrupt(async () => {
     controller.abort(new BmapkitError('INTERRUPTED', 'interrupted'));
-    if (running === undefined) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([running.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, waitMs)))]);
-    clearTimeout(timer);
+    await settlesWithin(running, waitMs);
   });
   try {
     running = work(controller.signal);

@@ -10,3 +10,4 @@ export { isRemote, localPath, urlBasename } from './remote-file.js';
 export type { CopyEvent, VerifyEvent, LogEvent, LogLevel, ProgressEvent, RangeVerifiedEvent } from './events.js';
 export { redactUrl } from '@bmapkit/extent-source';
 export { registryWithModules } from './codec-modules.js';
+export { settlesWithin } from './settle.js';
