@@ -22,6 +22,11 @@ export interface RangeDigestsOptions {
   engine?: HashEngine;
   /** Told the bytes hashed so far, about ten times a second and at the end. */
   onProgress?: (bytes: number) => void;
+  /**
+   * Stops the hashing as cancelling the stream does; the stream then errors
+   * with the signal's reason, once no thread touches the file any more.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -29,7 +34,8 @@ export interface RangeDigestsOptions {
  * file or device hashed, each digest a chunk of the stream as soon as it is
  * known (any order; ranges hashed in parallel, largest first). The
  * algorithm is the bmap's checksumType (default sha256). Cancelling the
- * stream stops the hashing, and resolves once no thread touches the file.
+ * stream (or aborting `signal`) stops the hashing; the cancel resolves (the
+ * stream errors) once no thread touches the file.
  * A file shorter than the bmap says is IMAGE_TRUNCATED; one that cannot be
  * read, IMAGE_READ (or IMAGE_OPEN).
  */
@@ -44,21 +50,24 @@ export function rangeDigests(
   if (engine === 'native' && !native) {
     throw new BmapkitError('NATIVE_UNAVAILABLE', `hashing '${path}' with the native engine needs bmapkit's native addon with ${algorithm}; use the 'js' engine`);
   }
-  const stop = new AbortController();
+  const cancel = new AbortController();
+  const signal = options.signal === undefined ? cancel.signal : AbortSignal.any([cancel.signal, options.signal]);
   let running: Promise<void> = Promise.resolve();
   return new ReadableStream<RangeDigest>(
     {
       start(controller) {
         const onDigest = (range: number, hex: string) => controller.enqueue({ range, hex });
-        running = (native ? inPlace(path, bmap, algorithm, onDigest, stop.signal, options) : streamed(path, bmap, onDigest, stop.signal, options)).then(
-          () => controller.close(),
+        running = (native ? inPlace(path, bmap, algorithm, onDigest, signal, options) : streamed(path, bmap, onDigest, signal, options)).then(
+          () => {
+            if (!cancel.signal.aborted) controller.close();
+          },
           (e: unknown) => {
-            if (!stop.signal.aborted) controller.error(e);
+            if (!cancel.signal.aborted) controller.error(e);
           },
         );
       },
       async cancel(reason) {
-        stop.abort(reason);
+        cancel.abort(reason);
         await running;
       },
     },
@@ -92,19 +101,19 @@ async function streamed(
   let told = 0;
   const progress = options.onProgress;
   await digestStream(chunks, bmap, {
-      engine: 'js',
-      onDigest,
-      ...(progress === undefined
-        ? {}
-        : {
-            onChunk: (c) => {
-              bytes += c.data.byteLength;
-              if (Date.now() - told >= 100) {
-                told = Date.now();
-                progress(bytes);
-              }
-            },
-          }),
+    engine: 'js',
+    onDigest,
+    ...(progress === undefined
+      ? {}
+      : {
+          onChunk: (c) => {
+            bytes += c.data.byteLength;
+            if (Date.now() - told >= 100) {
+              told = Date.now();
+              progress(bytes);
+            }
+          },
+        }),
   });
   progress?.(bytes);
 }

@@ -50,6 +50,16 @@ async function collect(stream: ReadableStream<RangeDigest>): Promise<string[]> {
   return out;
 }
 
+/** 256 MiB of data in two ranges: long enough to stop midway. */
+function bigImage(name: string) {
+  const path = join(dir, name);
+  const fd = openSync(path, 'w');
+  const block = Buffer.alloc(1 << 20, 0x5a);
+  for (let i = 0; i < 256; i++) writeSync(fd, block);
+  closeSync(fd);
+  return { path, big: { blockSize: 4096, imageSize: 256 << 20, ranges: [{ first: 0, last: 32767 }, { first: 32768, last: 65535 }] } };
+}
+
 const engines = canHashFiles() ? (['native', 'js'] as const) : (['js'] as const);
 if (!canHashFiles()) console.log('range-digests: the native addon does not load here; only the js engine is tested');
 
@@ -74,13 +84,22 @@ describe.each(engines)('rangeDigests, %s engine', (engine) => {
     await expect(collect(rangeDigests(join(dir, 'gone.img'), geometry, { engine }))).rejects.toMatchObject({ code: expect.stringMatching(/^IMAGE_(READ|OPEN)$/) });
   });
 
+  it("an aborted signal errors the stream with its reason once the hashing has stopped", async () => {
+    const { path, big } = bigImage(`${engine}-signal.img`);
+    let progress = 0;
+    const abort = new AbortController();
+    const reason = new Error('stop');
+    const digests = collect(rangeDigests(path, big, { engine, signal: abort.signal, onProgress: (n) => (progress = n) }));
+    setTimeout(() => abort.abort(reason), 20);
+    await expect(digests).rejects.toBe(reason);
+    const at = progress;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(progress).toBe(at);
+    expect(progress).toBeLessThan(256 << 20);
+  });
+
   it('cancelling stops the hashing: no digest arrives once cancel has resolved', async () => {
-    const path = join(dir, `${engine}-big.img`);
-    const fd = openSync(path, 'w');
-    const block = Buffer.alloc(1 << 20, 0x5a);
-    for (let i = 0; i < 256; i++) writeSync(fd, block);
-    closeSync(fd);
-    const big = { blockSize: 4096, imageSize: 256 << 20, ranges: [{ first: 0, last: 32767 }, { first: 32768, last: 65535 }] };
+    const { path, big } = bigImage(`${engine}-big.img`);
     let progress = 0;
     const stream = rangeDigests(path, big, { engine, onProgress: (n) => (progress = n) });
     const reader = stream.getReader();
