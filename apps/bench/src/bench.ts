@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { measure, type Sample } from './measure.js';
-import { summarise, table } from './report.js';
+import { jobLimit, summarise, table, type ToolResult } from './report.js';
 import { cpuInfo, ensureImage, type Workload } from './workload.js';
 import { copyBench } from './copy-bench.js';
 import { bmapSizeBench } from './bmap-size-bench.js';
@@ -78,7 +78,7 @@ if (command === 'copy') {
         f,
         {
           results: rs.map((r) => ({ tool: r.tool, medianWallSeconds: r.medianWall, medianPeakRssMB: r.medianRssMB, wallSeconds: r.samples.map((x) => x.wall) })),
-          ratio: rs.length === 2 ? rs[0]!.medianWall / rs[1]!.medianWall : null,
+          ...ratios(rs),
         },
       ]),
     ),
@@ -135,3 +135,11 @@ console.log(table(results, 'bmaptool'));
 const json = JSON.stringify(report, null, 2);
 if (opts['json'] !== undefined && opts['json'] !== '-') writeFileSync(opts['json'], `${json}\n`);
 else console.log(json);
+
+/** bmapkit's median against bmaptool's and against the job's limit (the slowest of its parts alone). */
+function ratios(rs: ToolResult[]): { ratio: number | null; limitSeconds: number | null; ratioToLimit: number | null } {
+  const kit = rs.find((r) => r.tool === 'bmapkit')?.medianWall;
+  const ref = rs.find((r) => r.tool === 'bmaptool')?.medianWall;
+  const limit = jobLimit(rs) ?? null;
+  return { ratio: kit !== undefined && ref !== undefined ? kit / ref : null, limitSeconds: limit, ratioToLimit: kit !== undefined && limit !== null ? kit / limit : null };
+}

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, ftruncateSync, openSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { interleave, type Contender } from './interleave.js';
-import { table, type ToolResult } from './report.js';
+import { LIMIT, table, type ToolResult } from './report.js';
 import type { Workload } from './workload.js';
 
 export interface CopyBenchOptions {
@@ -20,18 +20,23 @@ export interface CopyBenchOptions {
   log: (s: string) => void;
 }
 
-/** How each format is made from the raw image (realistic settings: what image builders use). */
-const MAKERS: Record<string, { ext: string; cmd: (src: string, out: string) => string; tool: string }> = {
+/**
+ * How each format is made from the raw image (realistic settings: what image
+ * builders use), and its decoder's limit: the format's own tool decoding the
+ * whole image to /dev/null with two threads where it has them.
+ */
+const MAKERS: Record<string, { ext: string; cmd: (src: string, out: string) => string; tool: string; decode?: (src: string) => string }> = {
   raw: { ext: '', cmd: () => '', tool: 'true' },
-  zst: { ext: '.zst', cmd: (s, o) => `zstd -q -T0 -3 -c '${s}' > '${o}'`, tool: 'zstd' },
-  gz: { ext: '.gz', cmd: (s, o) => `pigz -c -p 2 '${s}' > '${o}'`, tool: 'pigz' },
-  xz: { ext: '.xz', cmd: (s, o) => `xz -T0 -3 -c '${s}' > '${o}'`, tool: 'xz' },
-  bz2: { ext: '.bz2', cmd: (s, o) => `pbzip2 -c -p2 '${s}' > '${o}'`, tool: 'pbzip2' },
-  lz4: { ext: '.lz4', cmd: (s, o) => `lz4 -q -c '${s}' > '${o}'`, tool: 'lz4' },
+  zst: { ext: '.zst', cmd: (s, o) => `zstd -q -T0 -3 -c '${s}' > '${o}'`, tool: 'zstd', decode: (s) => `zstd -q -dc '${s}' > /dev/null` },
+  gz: { ext: '.gz', cmd: (s, o) => `pigz -c -p 2 '${s}' > '${o}'`, tool: 'pigz', decode: (s) => `pigz -dc '${s}' > /dev/null` },
+  xz: { ext: '.xz', cmd: (s, o) => `xz -T0 -3 -c '${s}' > '${o}'`, tool: 'xz', decode: (s) => `xz -T2 -dc '${s}' > /dev/null` },
+  bz2: { ext: '.bz2', cmd: (s, o) => `pbzip2 -c -p2 '${s}' > '${o}'`, tool: 'pbzip2', decode: (s) => `pbzip2 -dc -p2 '${s}' > /dev/null` },
+  lz4: { ext: '.lz4', cmd: (s, o) => `lz4 -q -c '${s}' > '${o}'`, tool: 'lz4', decode: (s) => `lz4 -q -dc '${s}' > /dev/null` },
 };
 
 export function copyBench(o: CopyBenchOptions): { results: Record<string, ToolResult[]>; text: string } {
   const bmapkit = join(o.repo, 'apps', 'cli', 'dist', 'bmaptool.js');
+  const limits = join(o.repo, 'apps', 'bench', 'dist', 'limits.js');
   const bmap = `${o.image}.bmap`;
   if (!existsSync(bmap)) {
     o.log(`creating ${bmap} ...`);
@@ -69,6 +74,10 @@ export function copyBench(o: CopyBenchOptions): { results: Record<string, ToolRe
     // the same copy composed from the stages by hand (raw file to file: what a library user writes)
     if (format === 'raw' && loop === undefined) contenders.push({ name: 'stages by hand', argv: [process.execPath, join(o.repo, 'apps', 'bench', 'dist', 'hand-copy.js'), bmap, src, dest] });
     if (hasRef) contenders.push({ name: 'bmaptool', argv: ['bmaptool', '-q', 'copy', '--bmap', bmap, src, dest] });
+    // the job's parts alone, in the same run: decoding, hashing the mapped bytes, writing them to DEST
+    if (maker.decode !== undefined) contenders.push({ name: `${LIMIT}decode (${maker.tool})`, argv: ['sh', '-c', maker.decode(src)] });
+    contenders.push({ name: `${LIMIT}hash mapped`, argv: [process.execPath, limits, 'hash', bmap, o.image] });
+    contenders.push({ name: `${LIMIT}write mapped`, argv: [process.execPath, limits, 'write', bmap, dest] });
     const clean = () => (loop === undefined ? rmSync(dest, { force: true }) : undefined);
     results[format] = interleave(contenders, o.runs, o.env, clean);
     clean();

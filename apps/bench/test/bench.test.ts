@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measure, median, summarise, table } from '../src/index.js';
+import { jobLimit, measure, median, summarise, table } from '../src/index.js';
 import { skipNote } from '../../../tools/test-needs.js';
 
 const BENCH = fileURLToPath(new URL('../dist/bench.js', import.meta.url));
@@ -22,6 +22,20 @@ describe('statistics and the report', () => {
       'bmapkit   2.000 s      60 MB     0.50x      ',
       'bmaptool  4.000 s      20 MB     1.00x      ',
     ]);
+  });
+
+  it('limit rows: each tool against the slowest part of the job measured alone', () => {
+    const one = (tool: string, wall: number, rssMB: number) => summarise(tool, [{ wall, rssMB }]);
+    const rs = [one('bmapkit', 3, 90), one('bmaptool', 6, 30), one('limit: decode (zstd)', 2, 5), one('limit: write mapped', 1.5, 60)];
+    expect(jobLimit(rs)).toBe(2);
+    expect(table(rs, 'bmaptool').split('\n')).toEqual([
+      'tool                  median wall  peak RSS  vs bmaptool  vs limit',
+      'bmapkit               3.000 s      90 MB     0.50x        1.50x   ',
+      'bmaptool              6.000 s      30 MB     1.00x        3.00x   ',
+      'limit: decode (zstd)  2.000 s      5 MB      0.33x                ',
+      'limit: write mapped   1.500 s      60 MB     0.25x                ',
+    ]);
+    expect(jobLimit(rs.slice(0, 2))).toBeUndefined();
   });
 
   it('measures a real process: wall time and peak RSS', () => {
@@ -60,4 +74,36 @@ describe('pnpm bench create, end to end on a small image', () => {
     }, 120_000);
     if (!hasMkfs) skipNote('fs-like bench run: mkfs.ext4 is not installed (apt-get install e2fsprogs)');
   }
+});
+
+describe('limits.js: the parts of a copy alone', () => {
+  const LIMITS = fileURLToPath(new URL('../dist/limits.js', import.meta.url));
+  const CLI = fileURLToPath(new URL('../../cli/dist/bmaptool.js', import.meta.url));
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bmapkit-limits-test-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('write puts bytes at the mapped ranges of DEST and nowhere else; hash reads the image', () => {
+    const image = join(dir, 'sparse.img');
+    const fd = openSync(image, 'w');
+    writeSync(fd, Buffer.alloc(12288, 7), 0, 12288, 1 << 20); // blocks 256-258
+    writeSync(fd, Buffer.alloc(4096, 9), 0, 4096, 5 << 20); // block 1280
+    ftruncateSync(fd, 8 << 20);
+    closeSync(fd);
+    const bmap = join(dir, 'sparse.bmap');
+    const c = spawnSync(process.execPath, [CLI, 'create', '-o', bmap, image], { encoding: 'utf8' });
+    expect(c.status, c.stderr).toBe(0);
+    const dest = join(dir, 'dest.img');
+    const w = spawnSync(process.execPath, [LIMITS, 'write', bmap, dest, '--size', '8192'], { encoding: 'utf8' });
+    expect(w.status, w.stderr).toBe(0);
+    const got = readFileSync(dest);
+    expect(got.length).toBe((5 << 20) + 4096); // truncated, then only the mapped bytes
+    const written = (i: number) => (i >= 1 << 20 && i < (1 << 20) + 12288) || i >= 5 << 20;
+    for (let i = 0; i < got.length; i += 512) expect(got[i] !== 0, `byte ${i}`).toBe(written(i));
+    const h = spawnSync(process.execPath, [LIMITS, 'hash', bmap, image], { encoding: 'utf8' });
+    expect(h.status, h.stderr).toBe(0);
+    expect(spawnSync(process.execPath, [LIMITS, 'hash', bmap, join(dir, 'missing.img')]).status).not.toBe(0);
+  });
 });

@@ -27,7 +27,9 @@ describe.skipIf(!support.ok)('copy to real block devices (loop devices)', () => 
     dir = mkdtempSync(join(tmpdir(), 'bmapkit-dev-'));
     image = gunzipSync(readFileSync(IMAGE));
     const bmap = await parseBmap(readFileSync(BMAP));
-    mapped = (i) => [...bmap.ranges].some((r) => i >= r.first * bmap.blockSize && i < Math.min((r.last + 1) * bmap.blockSize, bmap.imageSize));
+    const mask = new Uint8Array(bmap.imageSize);
+    for (const r of bmap.ranges) mask.fill(1, r.first * bmap.blockSize, Math.min((r.last + 1) * bmap.blockSize, bmap.imageSize));
+    mapped = (i) => mask[i] === 1;
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   afterEach(() => {
@@ -89,6 +91,17 @@ describe.skipIf(!support.ok)('copy to real block devices (loop devices)', () => 
     const r = run(['copy', '--direct', '--bmap', BMAP, IMAGE, d.dev]);
     expect(r.status, r.stderr).toBe(0);
     expectFlashed(d.dev);
+  });
+
+  it('writes with O_DIRECT by default, through the page cache with --no-direct: the same bytes', () => {
+    for (const [flag, direct] of [[[], true], [['--no-direct'], false]] as const) {
+      const d = device(`default-direct-${direct}.img`);
+      const r = run(['copy', '--json', ...flag, '--bmap', BMAP, IMAGE, d.dev]);
+      expect(r.status, r.stderr).toBe(0);
+      const done = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; direct?: boolean }).find((e) => e.event === 'done');
+      expect(done?.direct).toBe(direct);
+      expectFlashed(d.dev);
+    }
   });
 
   it('through a symlink (as /dev/disk/by-id/... is)', () => {

@@ -30,7 +30,11 @@ export interface DeviceOptions {
   removable?: boolean;
   /** Create a missing /dev/... path as a regular file (refused without it: a typo). */
   force?: boolean;
-  /** O_DIRECT writes to a block device. */
+  /**
+   * O_DIRECT writes to a block device: large aligned writes, two in flight,
+   * no page cache (default: on for a block device when it accepts O_DIRECT;
+   * true insists, false writes through the page cache as the reference does).
+   */
   direct?: boolean;
   /** Tune the device's I/O scheduler and dirty ratio while writing, restored after (default true). */
   tune?: boolean;
@@ -71,6 +75,8 @@ export interface CopyResult {
   bmap: Bmap | undefined;
   /** Where DEST is: a regular file, or a block or character device. */
   destKind: 'file' | 'block' | 'char';
+  /** Written with O_DIRECT (a block device that takes it, unless `device.direct` was false). */
+  direct: boolean;
 }
 
 /**
@@ -142,7 +148,7 @@ async function copyPrepared(o: CopyImageOptions, prepared: PreparedImage, emit: 
   // Opening, tuning and copying are one piece of work that an abort stops
   // and then waits for (at most STOP_WAIT_MS), before anything is closed or removed.
   const work = async () => {
-    handles = await openAll(dest, device.direct === true, o.readBack === true);
+    handles = await openAll(dest, device.direct ?? (dest.kind === 'block' ? 'auto' : false), o.readBack === true);
     abort.signal.throwIfAborted();
     await tuning?.apply();
     abort.signal.throwIfAborted();
@@ -226,7 +232,7 @@ async function copyPrepared(o: CopyImageOptions, prepared: PreparedImage, emit: 
   if (handles?.readBack !== undefined) {
     log('info', `read back and verified ${humanSize(result.bytes)} from '${o.dest}'${handles.readBack.direct ? ' (direct I/O)' : ''}${result.rewrites > 0 ? `, ${result.rewrites} chunk(s) rewritten` : ''}`);
   }
-  return { bytesWritten: result.bytes, imageSize: result.imageSize, rewrites: result.rewrites, seconds: (performance.now() - t0) / 1000, bmap, destKind: dest.kind };
+  return { bytesWritten: result.bytes, imageSize: result.imageSize, rewrites: result.rewrites, seconds: (performance.now() - t0) / 1000, bmap, destKind: dest.kind, direct: handles?.direct !== undefined };
 }
 
 interface OpenedDestination {
@@ -236,9 +242,20 @@ interface OpenedDestination {
   close(): Promise<void>;
 }
 
-/** Opens DEST for writing and, when asked, a second read-only descriptor for O_DIRECT edges and read-back. */
-async function openAll(dest: GuardedDestination, direct: boolean, readBack: boolean): Promise<OpenedDestination> {
-  const handle = await openDestination(dest, { direct });
+/**
+ * Opens DEST for writing and, when asked, a second read-only descriptor for
+ * O_DIRECT edges and read-back. `auto`: O_DIRECT when the device takes it.
+ */
+async function openAll(dest: GuardedDestination, wanted: boolean | 'auto', readBack: boolean): Promise<OpenedDestination> {
+  let direct = wanted !== false;
+  let handle: FileHandle;
+  try {
+    handle = await openDestination(dest, { direct });
+  } catch (e) {
+    if (wanted !== 'auto' || !(e instanceof BmapkitError) || (e.cause as NodeJS.ErrnoException | undefined)?.code !== 'EINVAL') throw e;
+    direct = false; // the device refuses O_DIRECT: through the page cache, as the reference writes
+    handle = await openDestination(dest, { direct });
+  }
   const extra: FileHandle[] = [];
   const close = async () => {
     for (const h of [handle, ...extra]) await h.close().catch(() => undefined);

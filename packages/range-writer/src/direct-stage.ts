@@ -31,6 +31,11 @@ export class DirectStage {
     return this.base < 0;
   }
 
+  /** Sealing pads the data with the device's own bytes (it does not start or end on a sector boundary). */
+  get unaligned(): boolean {
+    return this.base >= 0 && (this.start > this.base || this.fill % this.sector !== 0);
+  }
+
   /** The device offset just after the staged data (where a contiguous chunk must start). */
   get end(): number {
     return this.base + this.fill;

@@ -1,4 +1,5 @@
 import { BmapkitError, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
+import { DirectRing } from './direct-ring.js';
 import { DirectStage } from './direct-stage.js';
 import { writevFully, type PositionedFile } from './positioned.js';
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from './write-errors.js';
@@ -18,10 +19,19 @@ export interface RangeWriterOptions {
    * char (/dev/null): written only.
    */
   kind: DestinationKind;
-  /** fsync after this many bytes (default 6 MiB for block devices, as the reference; only with `afterSync` for files). */
+  /**
+   * fsync after this many bytes (default 6 MiB for buffered block devices, as
+   * the reference; with `afterSync`, for any destination). Writes with
+   * O_DIRECT leave no dirty page cache behind for a Ctrl-C to wait on, so
+   * they are synced only at the end (and for `afterSync`).
+   */
   syncEvery?: number;
-  /** The handle is O_DIRECT: data is staged in aligned buffers of this sector size (edges read from `reader`). */
-  direct?: { sectorSize: number; reader?: PositionedFile; stageBytes?: number };
+  /**
+   * The handle is O_DIRECT: data is staged in aligned buffers of this sector
+   * size (edges read from `reader`), `stageBytes` each (default 4 MiB),
+   * `depth` of them (default 2: one fills while the other is written).
+   */
+  direct?: { sectorSize: number; reader?: PositionedFile; stageBytes?: number; depth?: number };
   /** Transient errors (EIO, EBUSY) are retried (default 3 times, from 100 ms, x4 each). */
   retry?: Partial<RetryPolicy>;
   /**
@@ -65,6 +75,9 @@ const GATHER_BYTES = 1 << 20;
  */
 const QUEUE_BYTES = 4 << 20;
 
+/** Bytes of one O_DIRECT stage (see DirectRing for the measurement). */
+const STAGE_BYTES = 4 << 20;
+
 /**
  * Writes ImageChunks at their offsets into an open destination: only mapped
  * data is written, with positioned writes, so holes stay holes in a file and
@@ -73,8 +86,7 @@ const QUEUE_BYTES = 4 << 20;
 export function rangeWriter(handle: PositionedFile, options: RangeWriterOptions): RangeWriter {
   const { dest, bmap, kind } = options;
   const retry = { ...DEFAULT_RETRY, ...options.retry };
-  const syncEvery = options.syncEvery ?? (kind === 'block' ? BLOCK_SYNC_EVERY : options.afterSync !== undefined ? BLOCK_SYNC_EVERY : Infinity);
-  const stage = options.direct === undefined ? undefined : new DirectStage(options.direct.sectorSize, options.direct.stageBytes ?? 1 << 20, options.direct.reader);
+  const syncEvery = options.syncEvery ?? ((kind === 'block' && options.direct === undefined) || options.afterSync !== undefined ? BLOCK_SYNC_EVERY : Infinity);
   let written = 0;
   let end = 0;
   let sinceSync = 0;
@@ -104,23 +116,19 @@ export function rangeWriter(handle: PositionedFile, options: RangeWriterOptions)
     while (writing.length > leave) await writing.shift();
   };
   const sync = () => withRetries(() => handle.sync(), retry, dest, 'synchronizing');
+  const d = options.direct;
+  const ring = d === undefined ? undefined : new DirectRing(d.sectorSize, d.stageBytes ?? STAGE_BYTES, d.depth ?? 2, d.reader, (data, position) => put([data], position, data.byteLength));
+
+  /** Resolves once no write or read-back check is in flight. */
+  const settled = () => Promise.allSettled([...writing, check, ring?.settled()]);
 
   const flushStage = async () => {
-    const sealed = await stage?.seal();
-    if (sealed !== undefined) await put([sealed.data], sealed.position, sealed.data.byteLength);
+    await ring?.flush();
     await flushGathered();
   };
 
   const writeChunk = async (chunk: ImageChunk) => {
-    if (stage !== undefined) {
-      let done = 0;
-      while (done < chunk.data.byteLength) {
-        const n = stage.place(chunk.offset + done, chunk.data.subarray(done));
-        if (n === 0 || done + n < chunk.data.byteLength) await flushStage();
-        done += n;
-      }
-      return;
-    }
+    if (ring !== undefined) return ring.place(chunk.offset, chunk.data);
     if (handle.writev === undefined) return put([chunk.data], chunk.offset, chunk.data.byteLength);
     const len = chunk.data.byteLength;
     // one gathered write may go on while the next is gathered; flushStage waits for all
@@ -156,15 +164,23 @@ export function rangeWriter(handle: PositionedFile, options: RangeWriterOptions)
         }
       },
       async write(chunk) {
-        if (sinceSync >= syncEvery && kind !== 'char') await syncAndCheck();
-        await writeChunk(chunk);
+        try {
+          if (sinceSync >= syncEvery && kind !== 'char') await syncAndCheck();
+          await writeChunk(chunk);
+        } catch (e) {
+          await settled(); // a failed write errors the stream: the others must be over before anyone closes the descriptor
+          throw e;
+        }
         if (options.afterSync !== undefined) unsynced.push(chunk);
         written += chunk.data.byteLength;
         sinceSync += chunk.data.byteLength;
         end = Math.max(end, chunk.offset + chunk.data.byteLength);
       },
       async close() {
-        await flushStage();
+        await flushStage().catch(async (e: unknown) => {
+          await settled();
+          throw e;
+        });
         if (kind === 'char') {
           options.beforeSync?.(); // nothing to truncate or sync (the reference skips /dev/null's fsync)
           return;
@@ -184,7 +200,7 @@ export function rangeWriter(handle: PositionedFile, options: RangeWriterOptions)
         // the pipe gave up (an error upstream, a cancel): no write may still
         // be in flight once the stream has settled, or the caller could close
         // (and the process reuse) the descriptor under it
-        await Promise.allSettled([...writing, check]);
+        await settled();
       },
     },
     options.queueDepth !== undefined ? { highWaterMark: options.queueDepth } : { highWaterMark: QUEUE_BYTES, size: (chunk: ImageChunk) => Math.max(1, chunk.data.byteLength) },

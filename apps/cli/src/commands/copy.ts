@@ -60,7 +60,7 @@ export async function copy(imagePath: string, destPath: string, o: CopyOptions, 
           ...(o.keyring === undefined ? {} : { keyring: o.keyring }),
           ...(o.fingerprint === undefined ? {} : { fingerprint: o.fingerprint }),
         },
-        device: { removable: o.removableDevice === true, force: o.force === true, direct: o.direct === true, tune: o.tune },
+        device: { removable: o.removableDevice === true, force: o.force === true, ...(o.direct === undefined ? {} : { direct: o.direct }), tune: o.tune },
         readBack: o.verifyWritten === true,
         signal,
         onEvent,
@@ -70,7 +70,7 @@ export async function copy(imagePath: string, destPath: string, o: CopyOptions, 
     const rate = (bytes: number) => Math.floor(bytes / Math.max(seconds, 1e-9));
     const copied = result.bmap === undefined ? result.imageSize : result.bmap.mappedBlocksCount * result.bmap.blockSize;
     log.info(`copying time: ${humanTime(seconds)}, copying speed ${humanSize(rate(copied))}/sec`);
-    emit?.({ event: 'done', bytesWritten: result.bytesWritten, imageSize: result.imageSize, seconds, bytesPerSecond: rate(result.bytesWritten), rewrites: result.rewrites });
+    emit?.({ event: 'done', bytesWritten: result.bytesWritten, imageSize: result.imageSize, seconds, bytesPerSecond: rate(result.bytesWritten), rewrites: result.rewrites, direct: result.direct });
   } catch (e) {
     emit?.({ event: 'error', ...errorObject(e) });
     throw e;
