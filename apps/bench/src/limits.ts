@@ -1,6 +1,7 @@
 // The machine's limits for one copy, each part alone (pnpm bench copy prints
-// them beside the tools): `node dist/limits.js hash BMAP IMAGE` hashes the
-// mapped bytes where they lie; `node dist/limits.js write BMAP DEV` writes
+// them beside the tools): `node dist/limits.js decode IMAGE` runs the
+// decompress stage alone, its output thrown away; `node dist/limits.js hash
+// BMAP IMAGE` hashes the mapped bytes where they lie; `node dist/limits.js write BMAP DEV` writes
 // the mapped bytes to DEV from memory, with nothing else (no read, no hash,
 // no decoder). Options for write: --direct (O_DIRECT, the default for a block
 // device), --buffered, --size BYTES per write (default 4 MiB), --depth N
@@ -10,15 +11,22 @@ import { constants, existsSync, statSync } from 'node:fs';
 import { parseBmap, rangeByteSpan, type Bmap } from '@bmapkit/bmap-format';
 import { alignedBuffer } from '@bmapkit/native';
 import { rangeDigests } from '@bmapkit/verifier';
+import { decompress } from '@bmapkit/decompress-stream';
+import { openImage } from '@bmapkit/extent-source';
 
-const [mode, bmapPath, target, ...rest] = process.argv.slice(2);
+const args = process.argv.slice(2);
+if (args[0] === 'decode' && args[1] !== undefined) {
+  await decodeAlone(args[1]);
+  process.exit(0);
+}
+const [mode, bmapPath, target, ...rest] = args;
 const flag = (name: string) => rest.includes(`--${name}`);
 const value = (name: string, dflt: number) => {
   const i = rest.indexOf(`--${name}`);
   return i < 0 ? dflt : Number(rest[i + 1]);
 };
 if ((mode !== 'hash' && mode !== 'write') || target === undefined) {
-  process.stderr.write('usage: limits hash BMAP IMAGE | limits write BMAP DEV [--direct|--buffered] [--size BYTES] [--depth N]\n');
+  process.stderr.write('usage: limits decode IMAGE | limits hash BMAP IMAGE | limits write BMAP DEV [--direct|--buffered] [--size BYTES] [--depth N]\n');
   process.exit(2);
 }
 const bmap = await parseBmap(await readFile(bmapPath!));
@@ -57,4 +65,12 @@ async function writeMapped(b: Bmap, dev: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/** The decompress stage alone, as a copy runs it (the codec may read the file itself); the bytes go nowhere. */
+async function decodeAlone(image: string): Promise<void> {
+  const source = await openImage(image);
+  const { stream } = await decompress(source.stream(), { name: image, file: image });
+  const reader = stream.getReader();
+  while (!(await reader.read()).done);
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,5 +106,12 @@ describe('limits.js: the parts of a copy alone', () => {
     const h = spawnSync(process.execPath, [LIMITS, 'hash', bmap, image], { encoding: 'utf8' });
     expect(h.status, h.stderr).toBe(0);
     expect(spawnSync(process.execPath, [LIMITS, 'hash', bmap, join(dir, 'missing.img')]).status).not.toBe(0);
+    // decode: the decompress stage alone; a corrupt stream fails it
+    writeFileSync(`${image}.gz`, gzipSync(readFileSync(image)));
+    const d = spawnSync(process.execPath, [LIMITS, 'decode', `${image}.gz`], { encoding: 'utf8' });
+    expect(d.status, d.stderr).toBe(0);
+    const gz = readFileSync(`${image}.gz`);
+    writeFileSync(`${image}.bad.gz`, gz.subarray(0, gz.length - 20));
+    expect(spawnSync(process.execPath, [LIMITS, 'decode', `${image}.bad.gz`]).status).not.toBe(0);
   });
 });
