@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   CODEC_EXISTS: { exit: 1, meaning: 'a codec of that name is registered already' },
   CODEC_MODULE: { exit: 1, meaning: 'a --codec module cannot be loaded or registers no codec' },
   CHUNK_ORDER: { exit: 1, meaning: 'a stage passed chunks out of order or outside their range (a bug in a custom stage)' },
+  CHUNK_LEASE: { exit: 1, meaning: 'a stage used a lent chunk after its buffer went back to its pool (a bug in a custom stage)' },
   RANGE_CHECKSUM: { exit: 1, meaning: "a range's bytes do not hash to the bmap's checksum" },
 
   DEST_OPEN: { exit: 1, meaning: 'the destination cannot be opened' },

@@ -1,4 +1,5 @@
-export type { Bmap, BlockRange, ImageChunk, ByteSpan } from './types.js';
+export type { Bmap, BlockRange, ImageChunk, ChunkLease, ByteSpan } from './types.js';
+export { BufferPool, holdChunk, releaseChunk, chunkAlive } from './chunk-lease.js';
 export { RangeTable, DEFAULT_RANGE_MEMORY, type RangeList } from './range-table.js';
 export { rangeByteSpan, rangeByteLength, rangeBlockCount, blocksFor, mappedByteCount } from './types.js';
 export { BmapkitError, isBmapkitError, exitStatus, type BmapkitErrorCode, type BmapkitErrorOptions } from './errors.js';

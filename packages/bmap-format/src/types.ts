@@ -30,13 +30,30 @@ export interface Bmap {
   ranges: RangeList;
 }
 
-/** The chunk that flows from an extent source through the verifier to a writer. */
+/**
+ * The chunk that flows from an extent source through the verifier to a
+ * writer. `data` is read-only once enqueued.
+ */
 export interface ImageChunk {
   /** Byte offset of `data` in the image. */
   offset: number;
   data: Uint8Array;
   /** Index into `bmap.ranges` of the range this chunk belongs to. */
   range: number;
+  /**
+   * Set when `data` is lent from its source's pool of buffers (see
+   * chunk-lease.ts): the last stage gives it back with releaseChunk once it
+   * is done with the bytes, and a stage that reads them after passing the
+   * chunk on holds it (holdChunk) until then. Stages that only pass chunks
+   * on need do nothing.
+   */
+  lease?: ChunkLease;
+}
+
+/** Claims on a lent buffer: the buffer goes back to its pool when the last one is released. */
+export interface ChunkLease {
+  hold(): void;
+  release(): void;
 }
 
 /** Byte span [start, end) of a range, the last partial block clipped to the image size. */

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { BmapkitError, rangeByteSpan, type RangeList, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
+import { BmapkitError, BufferPool, rangeByteSpan, type RangeList, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
 import type { RandomAccessSource } from './file-source.js';
 
 export interface ReadExtentsOptions {
@@ -17,6 +17,12 @@ export interface ReadExtentsOptions {
   closeSource?: boolean;
 }
 
+/**
+ * Released buffers kept for reuse: about what a copy holds at once (reads
+ * ahead, the verifier's queues and hash pool, the writer's queue).
+ */
+const POOL_KEEP = 24;
+
 /** Ranges at least this big are read first, largest first, so that the last lane to finish is not left with a big one. */
 const BIG_RANGE = 4 << 20;
 
@@ -33,8 +39,8 @@ interface Cursor {
  * than one lane, chunks of several ranges interleave (big ranges first,
  * then the rest in order), which is what lets hashing run on every core.
  * The last range is clipped to the image size. A source that ends early is
- * an IMAGE_TRUNCATED error naming the range. Every chunk is a buffer of its
- * own, never reused.
+ * an IMAGE_TRUNCATED error naming the range. Each chunk's buffer is lent
+ * (ImageChunk.lease): reused once released, never while held.
  */
 export function readExtents(
   source: RandomAccessSource,
@@ -43,6 +49,9 @@ export function readExtents(
   options: ReadExtentsOptions = {},
 ): ReadableStream<ImageChunk> {
   const chunkSize = Math.max(1, options.chunkSize ?? 1 << 20);
+  // the chunks' buffers are lent (ImageChunk.lease): a writer that releases
+  // them lets the next reads reuse them instead of leaving them to the GC
+  const pool = new BufferPool(chunkSize, POOL_KEEP);
   const closeSource = options.closeSource ?? true;
   const lanes = Math.max(1, options.lanes ?? Math.min(4, availableParallelism()));
   const order = readOrder(ranges, geometry, lanes);
@@ -75,11 +84,10 @@ export function readExtents(
     c.offset += n;
     if (c.offset >= c.end) cursors.splice(turn, 1);
     else turn += 1;
-    // not zero-filled: the read overwrites every byte, and a short read is an error
-    const data = Buffer.allocUnsafeSlow(n);
-    const read = source.read(data, offset).then((got) => {
+    const chunk = pool.chunk(offset, n, index);
+    const read = source.read(chunk.data, offset).then((got) => {
       if (got < n) throw truncated(index, offset + got);
-      return { offset, data, range: index };
+      return chunk;
     });
     read.catch(() => undefined); // surfaced when its turn comes
     reads.push(read);

@@ -1,4 +1,4 @@
-import { BmapkitError, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
+import { BmapkitError, holdChunk, releaseChunk, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
 import { DirectRing } from './direct-ring.js';
 import { DirectStage } from './direct-stage.js';
 import { writevFully, type PositionedFile } from './positioned.js';
@@ -99,7 +99,25 @@ export function rangeWriter(handle: PositionedFile, options: RangeWriterOptions)
   const put = (data: Uint8Array[], position: number, length: number) =>
     withRetries(() => writevFully(handle, data, position), retry, dest, blocks(position, length));
 
+  /**
+   * A lent chunk (ImageChunk.lease) is held from the moment it arrives, so
+   * that its bytes cannot go back to their pool while they are written (a
+   * chunk that arrives already given back is CHUNK_LEASE, never a short
+   * write); once written (or staged), the writer's claim and the stream's
+   * are released: with afterSync, once its batch has been checked.
+   */
+  const giveBack = (chunks: ImageChunk[]) => {
+    for (const c of chunks) {
+      releaseChunk(c);
+      releaseChunk(c);
+    }
+  };
+  const release = (chunks: ImageChunk[]) => {
+    if (options.afterSync === undefined) giveBack(chunks);
+  };
+
   let gathered: Uint8Array[] = [];
+  let gatheredChunks: ImageChunk[] = [];
   let gatheredAt = 0;
   let gatheredBytes = 0;
   /** Gathered writes in flight (disjoint ranges, so their order does not matter). */
@@ -107,10 +125,12 @@ export function rangeWriter(handle: PositionedFile, options: RangeWriterOptions)
   /** Starts the gathered write; waits until at most `leave` writes are in flight. */
   const flushGathered = async (leave = 0) => {
     if (gatheredBytes > 0) {
-      const p = put(gathered, gatheredAt, gatheredBytes);
+      const chunks = gatheredChunks;
+      const p = put(gathered, gatheredAt, gatheredBytes).then(() => release(chunks));
       p.catch(() => undefined); // awaited below or by the next flush
       writing.push(p);
       gathered = [];
+      gatheredChunks = [];
       gatheredBytes = 0;
     }
     while (writing.length > leave) await writing.shift();
@@ -128,13 +148,20 @@ export function rangeWriter(handle: PositionedFile, options: RangeWriterOptions)
   };
 
   const writeChunk = async (chunk: ImageChunk) => {
-    if (ring !== undefined) return ring.place(chunk.offset, chunk.data);
-    if (handle.writev === undefined) return put([chunk.data], chunk.offset, chunk.data.byteLength);
+    if (ring !== undefined) {
+      await ring.place(chunk.offset, chunk.data); // copied into the stages
+      return release([chunk]);
+    }
+    if (handle.writev === undefined) {
+      await put([chunk.data], chunk.offset, chunk.data.byteLength);
+      return release([chunk]);
+    }
     const len = chunk.data.byteLength;
     // one gathered write may go on while the next is gathered; flushStage waits for all
     if (gatheredBytes > 0 && (chunk.offset !== gatheredAt + gatheredBytes || gatheredBytes + len > GATHER_BYTES)) await flushGathered(1);
     if (gatheredBytes === 0) gatheredAt = chunk.offset;
     gathered.push(chunk.data);
+    gatheredChunks.push(chunk);
     gatheredBytes += len;
     if (gatheredBytes >= GATHER_BYTES) await flushGathered(1);
   };
@@ -148,7 +175,7 @@ export function rangeWriter(handle: PositionedFile, options: RangeWriterOptions)
     const batch = unsynced;
     unsynced = [];
     if (check !== undefined) await check;
-    check = options.afterSync(batch);
+    check = options.afterSync(batch).then(() => giveBack(batch));
     check.catch(() => undefined); // surfaced by the next await
   };
 
@@ -164,7 +191,10 @@ export function rangeWriter(handle: PositionedFile, options: RangeWriterOptions)
         }
       },
       async write(chunk) {
+        const { offset, data } = chunk; // data is detached once the writer gives a lent buffer back
+        const length = data.byteLength;
         try {
+          holdChunk(chunk);
           if (sinceSync >= syncEvery && kind !== 'char') await syncAndCheck();
           await writeChunk(chunk);
         } catch (e) {
@@ -172,9 +202,9 @@ export function rangeWriter(handle: PositionedFile, options: RangeWriterOptions)
           throw e;
         }
         if (options.afterSync !== undefined) unsynced.push(chunk);
-        written += chunk.data.byteLength;
-        sinceSync += chunk.data.byteLength;
-        end = Math.max(end, chunk.offset + chunk.data.byteLength);
+        written += length;
+        sinceSync += length;
+        end = Math.max(end, offset + length);
       },
       async close() {
         await flushStage().catch(async (e: unknown) => {

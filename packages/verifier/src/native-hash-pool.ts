@@ -4,8 +4,13 @@ import { ChainBook } from './chain-book.js';
 
 type Item = [HashContext, Uint8Array | null];
 
+/** Called once a chunk's bytes have been hashed (the pool no longer reads them). */
+type Hashed = (() => void) | undefined;
+
 interface Lane {
   queue: Item[];
+  /** For each item of `queue`: what to call once it is hashed. */
+  hashed: Hashed[];
   /** Range ids whose end is in `queue`, in order. */
   ends: number[];
   running: boolean;
@@ -36,7 +41,7 @@ export class NativeHashPool {
     private readonly maxInFlight = 8 << 20,
     lanes = Math.min(4, availableParallelism()),
   ) {
-    for (let i = 0; i < Math.max(1, lanes); i++) this.lanes.push({ queue: [], ends: [], running: false, bytes: 0, chains: 0 });
+    for (let i = 0; i < Math.max(1, lanes); i++) this.lanes.push({ queue: [], hashed: [], ends: [], running: false, bytes: 0, chains: 0 });
   }
 
   begin(id: number, algorithm: string): Promise<string> {
@@ -51,10 +56,12 @@ export class NativeHashPool {
     return digest;
   }
 
-  update(id: number, data: Uint8Array): Promise<void> | undefined {
+  /** Queues `data` on the chain; `hashed` is called once the pool has read it (not if the pool fails or closes first). */
+  update(id: number, data: Uint8Array, hashed?: () => void): Promise<void> | undefined {
     if (this.book.failure) throw this.book.failure;
     const lane = this.laneOf.get(id)!;
     lane.queue.push([this.contexts.get(id)!, data]);
+    lane.hashed.push(hashed);
     lane.bytes += data.byteLength;
     this.run(lane);
     return this.inFlight() > this.maxInFlight ? this.book.waitForRoom() : undefined;
@@ -63,6 +70,7 @@ export class NativeHashPool {
   end(id: number): void {
     const lane = this.laneOf.get(id)!;
     lane.queue.push([this.contexts.get(id)!, null]);
+    lane.hashed.push(undefined);
     lane.ends.push(id);
     lane.chains -= 1;
     this.laneOf.delete(id);
@@ -73,12 +81,16 @@ export class NativeHashPool {
   async close(): Promise<void> {
     // runs in progress finish on their own; nothing more is started
     this.book.failure ??= new Error('the hash pool is closed');
-    for (const lane of this.lanes) lane.queue.length = 0;
+    for (const lane of this.lanes) {
+      lane.queue.length = 0;
+      lane.hashed.length = 0;
+    }
   }
 
   private run(lane: Lane): void {
     if (lane.running || lane.queue.length === 0 || this.book.failure) return;
     const items = lane.queue.splice(0, RUN_ITEMS);
+    const hashed = lane.hashed.splice(0, items.length);
     let bytes = 0;
     let ends = 0;
     for (const [, data] of items) {
@@ -91,6 +103,7 @@ export class NativeHashPool {
       (hexes) => {
         lane.running = false;
         lane.bytes -= bytes;
+        for (const h of hashed) h?.();
         ended.forEach((id, k) => this.book.settle(id, hexes[k]!));
         this.book.wakeIfRoom();
         this.run(lane);

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { BmapkitError, rangeByteSpan, requireHashName, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
+import { BmapkitError, holdChunk, rangeByteSpan, releaseChunk, requireHashName, type Bmap, type ImageChunk } from '@bmapkit/bmap-format';
 import { canDigestFiles } from '@bmapkit/native';
 import { NativeHashPool } from './native-hash-pool.js';
 
@@ -85,8 +85,13 @@ export class RangeHasher {
     }
     r.next += length;
     let wait: Promise<void> | undefined;
-    if (r.inline !== undefined) r.inline.update(chunk.data);
-    else wait = this.pool!.update(index, chunk.data);
+    if (r.inline !== undefined) {
+      r.inline.update(chunk.data);
+    } else {
+      // the pool reads the bytes after the chunk has moved on: hold them till then
+      holdChunk(chunk);
+      wait = this.pool!.update(index, chunk.data, () => releaseChunk(chunk));
+    }
     if (r.next === r.end) this.end(index, r);
     return wait;
   }
