@@ -16,6 +16,8 @@ export interface FetchPlanOptions {
   maxGap?: number;
   /** Bytes per request at most (default 16 MiB: a dropped request loses little, requests run in parallel). */
   maxSpan?: number;
+  /** Plan only the bytes from here on (the ones before are had already). */
+  from?: number;
 }
 
 /**
@@ -27,10 +29,12 @@ export interface FetchPlanOptions {
 export function planSpans(ranges: RangeList, geometry: Pick<Bmap, 'blockSize' | 'imageSize'>, options: FetchPlanOptions = {}): FetchSpan[] {
   const maxSpan = options.maxSpan ?? 16 << 20;
   const maxGap = options.maxGap ?? 256 << 10;
+  const from = options.from ?? 0;
   const pieces: FetchSpan['pieces'] = [];
   for (let i = 0; i < ranges.length; i++) {
-    const { start, end } = rangeByteSpan(ranges.at(i)!, geometry);
-    for (let s = start; s < end; s += maxSpan) pieces.push({ range: i, start: s, end: Math.min(end, s + maxSpan) });
+    const span = rangeByteSpan(ranges.at(i)!, geometry);
+    const end = span.end;
+    for (let s = Math.max(span.start, from); s < end; s += maxSpan) pieces.push({ range: i, start: s, end: Math.min(end, s + maxSpan) });
   }
   const mapped = pieces.reduce((n, p) => n + p.end - p.start, 0);
   let budget = mapped * (options.wasteFraction ?? 0.005);
@@ -57,9 +61,11 @@ export function planSpans(ranges: RangeList, geometry: Pick<Bmap, 'blockSize' | 
   return spans;
 }
 
-export interface FetchExtentsOptions extends FetchPlanOptions, HttpGetOptions {
+export interface FetchExtentsOptions extends Omit<FetchPlanOptions, 'from'>, HttpGetOptions {
   /** Requests in flight (default 4). */
   parallel?: number;
+  /** The image's first `length` bytes, had already (the probe's response): their mapped bytes are taken from there. */
+  head?: { length: number; bytes(): Promise<Uint8Array>; destroy(): void };
 }
 
 /**
@@ -68,7 +74,8 @@ export interface FetchExtentsOptions extends FetchPlanOptions, HttpGetOptions {
  * readExtents. Each request resumes where it stopped if the connection drops.
  */
 export function fetchExtents(url: URL, ranges: RangeList, geometry: Pick<Bmap, 'blockSize' | 'imageSize'>, options: FetchExtentsOptions = {}): ReadableStream<ImageChunk> {
-  const spans = planSpans(ranges, geometry, options);
+  const head = options.head;
+  const spans = planSpans(ranges, geometry, { ...options, from: head?.length ?? 0 });
   const parallel = Math.max(1, options.parallel ?? 4);
   const readers: ByteSpanReader[] = [];
   let next = 0;
@@ -83,6 +90,15 @@ export function fetchExtents(url: URL, ranges: RangeList, geometry: Pick<Bmap, '
     }
   };
   async function* chunks(): AsyncGenerator<ImageChunk> {
+    if (head !== undefined) {
+      startMore(); // the first requests go out while the head is taken
+      const bytes = await head.bytes();
+      for (let i = 0; i < ranges.length; i++) {
+        const { start, end } = rangeByteSpan(ranges.at(i)!, geometry);
+        if (start >= head.length) break;
+        yield { offset: start, data: bytes.subarray(start, Math.min(end, head.length)), range: i };
+      }
+    }
     for (let i = 0; i < spans.length; i++) {
       startMore();
       const span = spans[i]!;
@@ -117,6 +133,7 @@ export function fetchExtents(url: URL, ranges: RangeList, geometry: Pick<Bmap, '
         else controller.enqueue(value);
       },
       async cancel() {
+        head?.destroy();
         for (const r of readers) r.destroy();
         await it.return(undefined);
       },

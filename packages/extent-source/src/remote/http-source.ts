@@ -15,17 +15,25 @@ export interface HttpImage {
   extents(ranges: RangeList, geometry: Pick<Bmap, 'blockSize' | 'imageSize'>): ReadableStream<ImageChunk> | undefined;
 }
 
-/** Bytes asked for by the first request: enough to recognise any format. */
-const SNIFF = 64 << 10;
+/**
+ * Bytes asked for by the first request: enough to recognise any built-in
+ * format (a tar header is 512 bytes; a codec that needs more reads on).
+ * Their mapped bytes are used as image data, not fetched again: a raw image
+ * costs at most this much more than its mapped bytes (40 MB with 2.08 MB
+ * mapped in single blocks: 64 KiB asked for first and fetched again made it
+ * +8.9%).
+ */
+const SNIFF = 4 << 10;
 
 /**
- * Opens an http(s) image with one GET for its first 64 KiB: the status says
+ * Opens an http(s) image with one GET for its first 4 KiB: the status says
  * whether the image exists, a 206 with Content-Range that the server supports
  * ranges and how big the image is (a server that ignores ranges answers 200
  * with the whole image, which is then read as it comes: one request). The
  * linear stream continues after those bytes with a second Range request
  * only when it is read that far (a compressed image); a raw image is
- * fetched at its mapped ranges instead, so at most 64 KiB of holes are read.
+ * fetched at its mapped ranges instead (the first response's mapped bytes
+ * among them), so at most 4 KiB of holes are read.
  */
 export async function openHttp(uri: string, options: HttpGetOptions & { whole?: boolean } = {}): Promise<HttpImage> {
   const url = new URL(uri);
@@ -80,9 +88,27 @@ export async function openHttp(uri: string, options: HttpGetOptions & { whole?: 
     },
     extents(rangesToFetch, geometry) {
       if (!ranges) return undefined;
-      if (!used) first.destroy();
+      const length = Math.min(SNIFF, size ?? 0);
+      if (used || length === 0) {
+        if (!used) first.destroy();
+        used = true;
+        return fetchExtents(where, rangesToFetch, geometry, options);
+      }
       used = true;
-      return fetchExtents(where, rangesToFetch, geometry, options);
+      // the first response's bytes are the image's first `length`: used, not fetched again
+      const probe = readSpan(where, 0, length, true, first, options);
+      return fetchExtents(where, rangesToFetch, geometry, { ...options, head: { length, bytes: () => collect(probe.bytes, length), destroy: () => probe.destroy() } });
     },
   };
+}
+
+/** All of a span's bytes in one buffer of `length`. */
+async function collect(bytes: AsyncGenerator<Uint8Array, void, undefined>, length: number): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for await (const b of bytes) {
+    out.set(b.subarray(0, Math.min(b.byteLength, length - at)), at);
+    at += b.byteLength;
+  }
+  return out;
 }
