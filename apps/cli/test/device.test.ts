@@ -104,6 +104,26 @@ describe.skipIf(!support.ok)('copy to real block devices (loop devices)', () => 
     }
   });
 
+  it('a device whose backing store fills up mid-copy fails with exit 1, with O_DIRECT and through the page cache', () => {
+    // a loop device over a sparse file on a 128 KiB tmpfs: its writes fail once the tmpfs is full
+    const small = join(dir, 'small-fs');
+    execFileSync('mkdir', ['-p', small]);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=128k', 'tmpfs', small], { encoding: 'utf8' });
+    if (mounted.status !== 0) return void skipNote(`the full-device test: cannot mount a small tmpfs (${mounted.stderr.trim()})`);
+    cleanups.push(() => void spawnSync('umount', [small]));
+    for (const flag of [[], ['--no-direct']]) {
+      const backing = join(small, `full${flag.length}.img`);
+      execFileSync('truncate', ['-s', '1M', backing]);
+      const l = attachLoop(backing);
+      cleanups.push(() => l.detach());
+      const r = run(['copy', ...flag, '--bmap', BMAP, IMAGE, l.dev]);
+      // the page cache takes the writes; the failure comes with the fsync, which must not be retried into a success
+      expect(r.status, `${flag.join(' ')}: ${r.stderr}`).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`ERROR: .*'${l.dev}'.*\\n$`));
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
   it('through a symlink (as /dev/disk/by-id/... is)', () => {
     const d = device('link.img');
     const link = join(dir, 'by-id-link');

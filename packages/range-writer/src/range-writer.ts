@@ -135,7 +135,10 @@ export function rangeWriter(handle: PositionedFile, options: RangeWriterOptions)
     }
     while (writing.length > leave) await writing.shift();
   };
-  const sync = () => withRetries(() => handle.sync(), retry, dest, 'synchronizing');
+  // never retried: a failed fsync has already dropped the pages it could not
+  // write, and the kernel reports that once, so a second fsync "succeeds" over
+  // lost data (a buffered copy to a loop device on a full tmpfs exited 0 so)
+  const sync = () => withRetries(() => handle.sync(), { ...retry, retries: 0 }, dest, 'synchronizing');
   const d = options.direct;
   const ring = d === undefined ? undefined : new DirectRing(d.sectorSize, d.stageBytes ?? STAGE_BYTES, d.depth ?? 2, d.reader, (data, position) => put([data], position, data.byteLength));
 

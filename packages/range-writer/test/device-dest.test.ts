@@ -20,8 +20,9 @@ const fill = (i: number) => (i * 7 + 3) % 256;
 const ranges: BlockRange[] = [{ first: 2, last: 5 }, { first: 9, last: 9 }, { first: 20, last: 40 }];
 const size = 41 * BS;
 
-/** A file of old content (0xAA) and a handle on it that records syncs and can fail writes. */
-async function target(name: string, failWrite?: (position: number, attempt: number) => string | undefined) {
+/** A file of old content (0xAA) and a handle on it that records syncs and can fail writes (and syncs). */
+async function target(name: string, failWrite?: (position: number, attempt: number) => string | undefined, failSync?: (attempt: number) => string | undefined) {
+  let syncs = 0;
   const path = join(dir, name);
   writeFileSync(path, Buffer.alloc(size + BS, 0xaa));
   const fh = await open(path, 'r+');
@@ -40,6 +41,8 @@ async function target(name: string, failWrite?: (position: number, attempt: numb
     read: (b, o, l, p) => fh.read(b, o, l, p),
     async sync() {
       log.push('sync');
+      const code = failSync?.(++syncs);
+      if (code !== undefined) throw Object.assign(new Error(`${code}: injected`), { code });
       await fh.sync();
     },
     truncate: (l) => fh.truncate(l),
@@ -99,6 +102,15 @@ describe('rangeWriter to a block device (kind block)', () => {
       code: 'DEST_IO',
       message: "error while writing blocks 9-9 of 'card': EIO: injected (failed 3 times)",
     });
+    await t.close();
+  });
+
+  it('a failed fsync is never retried: the kernel reports lost writeback once, and a second fsync would succeed over it', async () => {
+    // the first fsync fails as after a failed writeback; a retry would "succeed"
+    const t = await target('fsync.img', undefined, (n) => (n === 1 ? 'EIO' : undefined));
+    const writer = rangeWriter(t.handle, { dest: 'card', bmap: { ranges, blockSize: BS }, kind: 'block', syncEvery: 16 << 10, retry: { delayMs: 1 } });
+    await expect(streamOf(chunksFor(ranges, size, fill)).pipeTo(writer)).rejects.toMatchObject({ code: 'DEST_IO', message: "error while synchronizing of 'card': EIO: injected" });
+    expect(t.log.filter((e) => e === 'sync')).toHaveLength(1);
     await t.close();
   });
 
