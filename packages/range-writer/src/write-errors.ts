@@ -16,9 +16,11 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { retries: 3, delayMs: 100 };
 
 /**
- * Runs one write (or sync), retrying transient errors with backoff, and turns
- * what is left into a typed error: DEST_FULL, DEST_GONE, or DEST_IO naming
- * `what` (the blocks it was for).
+ * Runs one write, retrying transient errors with backoff, and turns what is
+ * left into a typed error: DEST_FULL, DEST_GONE, or DEST_IO naming `what`
+ * (the blocks it was for). An fsync goes through here with no retries: after
+ * a failed writeback the kernel reports the error once, so a retried fsync
+ * would succeed over lost data.
  */
 export async function withRetries<T>(op: () => Promise<T>, policy: RetryPolicy, dest: string, what: string): Promise<T> {
   for (let attempt = 0; ; attempt++) {
