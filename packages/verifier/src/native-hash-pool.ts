@@ -103,7 +103,13 @@ export class NativeHashPool {
       (hexes) => {
         lane.running = false;
         lane.bytes -= bytes;
-        for (const h of hashed) h?.();
+        for (const h of hashed) {
+          try {
+            h?.();
+          } catch (e) {
+            this.book.fail(e as Error); // never an unhandled rejection: the chain's digest fails with it
+          }
+        }
         ended.forEach((id, k) => this.book.settle(id, hexes[k]!));
         this.book.wakeIfRoom();
         this.run(lane);

@@ -36,6 +36,24 @@ describe.skipIf(!available)('NativeHashPool: hash chains on the libuv pool, in p
     }
   });
 
+  it("calls each update's hashed callback once its bytes are hashed; one that throws fails the digest, never the process", async () => {
+    const pool = new NativeHashPool(1 << 20, 1);
+    const bytes = randomFillSync(new Uint8Array(300_000));
+    const calls: number[] = [];
+    const good = pool.begin(1, 'sha256');
+    pool.update(1, bytes, () => calls.push(1));
+    pool.end(1);
+    expect(await good).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(calls).toEqual([1]);
+    const bad = pool.begin(2, 'sha256');
+    pool.update(2, bytes, () => {
+      throw new Error('given back twice');
+    });
+    pool.end(2);
+    await expect(bad).rejects.toThrow('given back twice');
+    await pool.close();
+  });
+
   it('bounds the bytes in flight: update() asks the caller to wait past maxInFlight', async () => {
     const pool = new NativeHashPool(256 << 10, 1);
     const digest = pool.begin(0, 'sha256');
