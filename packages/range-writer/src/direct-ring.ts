@@ -68,7 +68,8 @@ export class DirectRing {
   }
 
   private async drain(): Promise<void> {
-    const all = this.inFlight.splice(0, this.inFlight.length, ...this.inFlight.map(() => undefined));
+    const all = [...this.inFlight];
+    this.inFlight.fill(undefined);
     this.paddedInFlight = false;
     const failed = (await Promise.allSettled(all)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;

@@ -90,13 +90,8 @@ export class RangeHasher {
     } else {
       // the pool reads the bytes after the chunk has moved on: hold them till then
       holdChunk(chunk);
-      wait = this.pool!.update(index, chunk.data, () => {
-        try {
-          releaseChunk(chunk);
-        } catch (e) {
-          this.failure ??= e; // CHUNK_LEASE from a stage that gave the chunk back too often: the copy fails with it
-        }
-      });
+      // (a CHUNK_LEASE from giving it back too often fails the pool, and the copy with it)
+      wait = this.pool!.update(index, chunk.data, () => releaseChunk(chunk));
     }
     if (r.next === r.end) this.end(index, r);
     return wait;

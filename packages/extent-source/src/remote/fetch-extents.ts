@@ -32,9 +32,8 @@ export function planSpans(ranges: RangeList, geometry: Pick<Bmap, 'blockSize' | 
   const from = options.from ?? 0;
   const pieces: FetchSpan['pieces'] = [];
   for (let i = 0; i < ranges.length; i++) {
-    const span = rangeByteSpan(ranges.at(i)!, geometry);
-    const end = span.end;
-    for (let s = Math.max(span.start, from); s < end; s += maxSpan) pieces.push({ range: i, start: s, end: Math.min(end, s + maxSpan) });
+    const { start, end } = rangeByteSpan(ranges.at(i)!, geometry);
+    for (let s = Math.max(start, from); s < end; s += maxSpan) pieces.push({ range: i, start: s, end: Math.min(end, s + maxSpan) });
   }
   const mapped = pieces.reduce((n, p) => n + p.end - p.start, 0);
   let budget = mapped * (options.wasteFraction ?? 0.005);

@@ -88,14 +88,12 @@ export async function openHttp(uri: string, options: HttpGetOptions & { whole?: 
     },
     extents(rangesToFetch, geometry) {
       if (!ranges) return undefined;
-      const length = Math.min(SNIFF, size ?? 0);
-      if (used || length === 0) {
-        if (!used) first.destroy();
-        used = true;
-        return fetchExtents(where, rangesToFetch, geometry, options);
-      }
+      // the first response, unless stream() took it (nothing of it left to use when empty)
+      const length = used ? 0 : Math.min(SNIFF, size ?? 0);
+      if (!used && length === 0) first.destroy();
       used = true;
-      // the first response's bytes are the image's first `length`: used, not fetched again
+      if (length === 0) return fetchExtents(where, rangesToFetch, geometry, options);
+      // its bytes are the image's first `length`: used as data, not fetched again
       const probe = readSpan(where, 0, length, true, first, options);
       return fetchExtents(where, rangesToFetch, geometry, { ...options, head: { length, bytes: () => collect(probe.bytes, length), destroy: () => probe.destroy() } });
     },
